@@ -1,0 +1,68 @@
+# Every target bootstraps what it needs: a fresh clone only needs `make serve` or `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CHECKOV_VENV := .venv-checkov
+AWSCLI_VENV := .venv-awscli
+INVOKE := $(BIN)/invoke
+
+.PHONY: help install serve build test test-fast publish bench clean browser tools
+
+help:
+	@echo "make serve    build the site and run the whole stack locally (no AWS account needed)"
+	@echo "make test     install what is missing and run every test, browser tests included"
+	@echo "make publish  build with publishconf.py and deploy to the stack in terraform outputs"
+	@echo "make bench    run the benchmarks and write bench/results.md"
+	@echo "make clean    remove build output and virtualenvs"
+
+# The stamp depends on pyproject.toml, so a dependency change reinstalls.
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+# checkov pins an older boto3 than the project: it lives in its own virtualenv.
+$(CHECKOV_VENV)/.installed:
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov>=3.2,<4'
+	@touch $@
+
+# awscli v1 pins botocore: its own virtualenv too (the benchmark anchor `aws s3 sync`).
+$(AWSCLI_VENV)/.installed:
+	@test -x $(AWSCLI_VENV)/bin/python || $(PYTHON) -m venv $(AWSCLI_VENV)
+	$(AWSCLI_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(AWSCLI_VENV)/bin/python -m pip install --quiet 'awscli>=1.33,<2'
+	@touch $@
+
+tools: $(CHECKOV_VENV)/.installed $(AWSCLI_VENV)/.installed
+
+# Debian's chromium for Playwright (Playwright cannot download its own browser here).
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "note: /usr/bin/chromium missing and not root; tests use Playwright's own browser (python -m playwright install chromium)"; \
+	fi
+
+build: install
+	$(INVOKE) build
+
+serve: install
+	$(INVOKE) serve
+
+test: install tools browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+publish: install
+	$(INVOKE) publish
+
+bench: install tools browser
+	$(INVOKE) bench
+
+clean:
+	rm -rf output .pytest_cache $(VENV) $(CHECKOV_VENV) $(AWSCLI_VENV)

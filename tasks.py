@@ -1,0 +1,84 @@
+"""invoke tasks: thin wrappers over the ``deploy`` package. The Makefile calls these."""
+
+from __future__ import annotations
+
+import os
+
+from invoke import task
+
+
+@task(help={"output": "output folder (default: output)"})
+def build(c, output="output"):
+    """Build the site with pelicanconf.py (local settings)."""
+    from deploy.site import build_site
+
+    path = build_site("pelicanconf.py", output)
+    print(f"built {path}")
+
+
+@task(
+    help={
+        "port": "edge port (default 8000, or $PORT)",
+        "persist": "keep the local AWS state between runs in .local-state/",
+    }
+)
+def serve(c, port=None, persist=False):
+    """Run the whole stack locally: moto (S3, DynamoDB, CloudFront) + the local edge."""
+    from deploy.local_stack import serve as serve_stack
+
+    serve_stack(port=int(port or os.environ.get("PORT", 8000)), persist=persist)
+
+
+@task(
+    help={
+        "bucket": "site bucket (default: $SITE_BUCKET or terraform output site_bucket_name)",
+        "distribution-id": "CloudFront distribution (default: $DISTRIBUTION_ID or terraform output)",
+        "table": "counter table for page registration (default: $COUNTER_TABLE or terraform output)",
+        "endpoint-url": "AWS endpoint for moto/LocalStack (default: $AWS_ENDPOINT_URL)",
+        "dry-run": "print the plan with reasons and change nothing",
+        "force": "re-upload every file",
+        "max-deletes": "refuse a plan deleting more objects than this (default 256)",
+        "no-invalidate": "skip the CloudFront invalidation",
+        "wait": "wait for the invalidation to complete",
+        "no-build": "publish the existing output/ without rebuilding",
+        "verbose": "print every planned action with its reason",
+    }
+)
+def publish(
+    c,
+    bucket=None,
+    distribution_id=None,
+    table=None,
+    endpoint_url=None,
+    dry_run=False,
+    force=False,
+    max_deletes=None,
+    no_invalidate=False,
+    wait=False,
+    no_build=False,
+    verbose=False,
+):
+    """Build with publishconf.py and publish output/ to S3, invalidate, register pages."""
+    from deploy.publish import run_publish
+
+    code = run_publish(
+        bucket=bucket,
+        distribution_id=distribution_id,
+        table=table,
+        endpoint_url=endpoint_url,
+        dry_run=dry_run,
+        force=force,
+        max_deletes=None if max_deletes is None else int(max_deletes),
+        invalidate=not no_invalidate,
+        wait=wait,
+        build=not no_build,
+        verbose=verbose,
+    )
+    if code:
+        raise SystemExit(code)
+
+
+@task(help={"quick": "small synthetic site, for a smoke run"})
+def bench(c, quick=False):
+    """Run every benchmark and write bench/results.md."""
+    c.run(f"python -m bench.run_all{' --quick' if quick else ''}", pty=False)
