@@ -9,12 +9,29 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class SiteBuildError(RuntimeError):
+    """Pelican reported an error (it logs some, such as a plugin that fails to load, and goes on)."""
+
+
+class _ErrorCollector(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def build_site(
     settings_file: str | os.PathLike = "pelicanconf.py",
     output_path: str | os.PathLike | None = None,
     overrides: dict | None = None,
 ) -> Path:
-    """Run Pelican with ``settings_file`` (relative to the project root) and return the output path."""
+    """Run Pelican with ``settings_file`` (relative to the project root) and return the output path.
+
+    Any error Pelican logs fails the build: a site published without its counter plugin, or
+    with a broken template, is worse than no publish.
+    """
     from pelican import Pelican
     from pelican.settings import read_settings
 
@@ -24,7 +41,17 @@ def build_site(
     settings_path = Path(settings_file)
     if not settings_path.is_absolute():
         settings_path = PROJECT_ROOT / settings_path
-    settings = read_settings(str(settings_path), override=override)
-    logging.getLogger("pelican").setLevel(logging.WARNING)
-    Pelican(settings).run()
+    pelican_log = logging.getLogger("pelican")
+    collector = _ErrorCollector()
+    pelican_log.addHandler(collector)
+    previous_level = pelican_log.level
+    pelican_log.setLevel(logging.WARNING)
+    try:
+        settings = read_settings(str(settings_path), override=override)
+        Pelican(settings).run()
+    finally:
+        pelican_log.removeHandler(collector)
+        pelican_log.setLevel(previous_level)
+    if collector.messages:
+        raise SiteBuildError("site build failed:\n  " + "\n  ".join(collector.messages))
     return Path(settings["OUTPUT_PATH"])

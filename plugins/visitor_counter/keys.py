@@ -1,0 +1,69 @@
+"""Pure helpers (no Pelican): page keys from output files, the hashed script name, options."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote, urlsplit
+
+from counter_lambda.pagekey import normalise_page_key
+
+log = logging.getLogger(__name__)
+
+DEFAULTS = {
+    "enabled": True,
+    "api_path": "/api/hits",
+    "label": "Views",
+    "site_label": "Visits to this site",
+    "manifest": "counter-pages.json",
+    "script_dir": "js",
+    # Output files that get no widget and are not counted.
+    "exclude": ["404.html"],
+}
+
+SCRIPT_SOURCE = Path(__file__).with_name("static") / "counter.js"
+
+
+def read_options(settings: dict) -> dict:
+    """Merge VISITOR_COUNTER over the defaults; a bad value warns and falls back."""
+    given = settings.get("VISITOR_COUNTER") or {}
+    if not isinstance(given, dict):
+        log.warning("VISITOR_COUNTER must be a dict, got %r; using the defaults", type(given).__name__)
+        given = {}
+    options = dict(DEFAULTS)
+    for name, value in given.items():
+        if name not in DEFAULTS:
+            log.warning("VISITOR_COUNTER: unknown option %r ignored", name)
+            continue
+        expected = type(DEFAULTS[name])
+        if not isinstance(value, expected):
+            log.warning(
+                "VISITOR_COUNTER[%r] must be %s, got %r; using %r",
+                name, expected.__name__, value, DEFAULTS[name],
+            )
+            continue
+        options[name] = value
+    api_path = options["api_path"]
+    if not api_path.startswith("/") or "//" in api_path:
+        log.warning("VISITOR_COUNTER['api_path'] must be a same-origin path like /api/hits, got %r; using the default", api_path)
+        options["api_path"] = DEFAULTS["api_path"]
+    return options
+
+
+def site_path_prefix(siteurl: str) -> str:
+    """The path part of SITEURL (``https://x.org/blog`` -> ``/blog``), so keys match published URLs."""
+    return urlsplit(siteurl or "").path.rstrip("/")
+
+
+def page_key_for(output_file: str, siteurl: str = "") -> str:
+    """Canonical page key for a file Pelican writes (``posts/x/index.html`` -> ``/posts/x/``)."""
+    relative = PurePosixPath(str(output_file).replace("\\", "/")).as_posix().lstrip("/")
+    url_path = site_path_prefix(siteurl) + "/" + quote(relative, safe="/")
+    return normalise_page_key(url_path)
+
+
+def script_name(source: bytes, script_dir: str) -> str:
+    """Content-hashed file name, so the script can be cached forever."""
+    digest = hashlib.sha256(source).hexdigest()[:10]
+    return f"{script_dir.strip('/')}/counter.{digest}.js"
