@@ -1,0 +1,111 @@
+"""Fixtures and helpers shared by the counter tests (imported explicitly by those modules).
+
+Everything talks to moto's real DynamoDB emulation; faults are injected at botocore's own
+``before-call`` hook, the point where botocore's Stubber works, so the code under test sees
+the exact exception botocore raises for a real DynamoDB error answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.config import Config
+from moto import mock_aws
+
+from counter_lambda import counter
+
+COUNTER_TABLE = "blog-counter-test"
+REGION = "us-east-1"
+
+
+def counter_dynamodb_client(endpoint_url: str | None = None, **config: object) -> object:
+    return boto3.client(
+        "dynamodb",
+        region_name=REGION,
+        endpoint_url=endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(**config) if config else None,
+    )
+
+
+@pytest.fixture
+def counter_client() -> Iterator[object]:
+    """A DynamoDB client on moto with the counter table created."""
+    with mock_aws():
+        client = counter_dynamodb_client()
+        counter.create_table(client, COUNTER_TABLE)
+        yield client
+
+
+class RequestLog:
+    """Counts the DynamoDB API calls a client makes: one per call, whatever the retries,
+    injected failures included (``after-call`` fires for answered and short-circuited calls)."""
+
+    def __init__(self, client) -> None:
+        self.calls: list[str] = []
+        client.meta.events.register("after-call.dynamodb", self._record)
+
+    def _record(self, model, **_) -> None:
+        self.calls.append(model.name)
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+    @property
+    def by_operation(self) -> Counter:
+        return Counter(self.calls)
+
+
+def request_params(params: dict) -> dict:
+    """The API parameters of a serialised DynamoDB (JSON protocol) request."""
+    return json.loads(params["body"] or b"{}")
+
+
+def inject_error(
+    client,
+    operation: str,
+    code: str,
+    *,
+    when: Callable[[dict], bool] = lambda _params: True,
+    times: int | None = None,
+    status: int = 400,
+) -> None:
+    """Make ``operation`` fail with DynamoDB error ``code`` (nothing reaches moto)."""
+    remaining = [times]
+
+    def fail(model, params, **_):
+        if model.name != operation or not when(request_params(params)):
+            return None
+        if remaining[0] is not None:
+            if remaining[0] == 0:
+                return None
+            remaining[0] -= 1
+        http = AWSResponse("https://dynamodb.invalid/", status, {}, None)
+        return http, {
+            "Error": {"Code": code, "Message": f"injected {code}"},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        }
+
+    client.meta.events.register_first(f"before-call.dynamodb.{operation}", fail)
+
+
+def counter_table_items(client, table: str = COUNTER_TABLE) -> dict[str, dict]:
+    """Every item of the table keyed by ``pk`` (a full scan; tests only)."""
+    items: dict[str, dict] = {}
+    for page in client.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+        for item in page["Items"]:
+            items[item["pk"]["S"]] = item
+    return items
+
+
+def counter_views(client, pk: str, table: str = COUNTER_TABLE) -> int | None:
+    item = client.get_item(TableName=table, Key={"pk": {"S": pk}}, ConsistentRead=True)
+    if "Item" not in item:
+        return None
+    return int(item["Item"]["views"]["N"])

@@ -1,0 +1,145 @@
+"""The DynamoDB model: table creation and page registration (publish), hits and reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from counter_lambda import counter
+from counter_lambda.pagekey import PageKeyError
+from tests.unit.conftest_counter import (
+    COUNTER_TABLE,
+    RequestLog,
+    counter_client,  # noqa: F401  (fixture)
+    counter_table_items,
+    counter_views,
+    inject_error,
+)
+
+
+def test_create_table_matches_the_documented_schema(counter_client):
+    table = counter_client.describe_table(TableName=COUNTER_TABLE)["Table"]
+    assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "pk", "AttributeType": "S"}]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    ttl = counter_client.describe_time_to_live(TableName=COUNTER_TABLE)["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+
+
+def test_create_table_twice_keeps_the_data(counter_client):
+    counter.register_pages(counter_client, COUNTER_TABLE, ["/about/"])
+    counter.create_table(counter_client, COUNTER_TABLE)
+    assert counter_views(counter_client, "page#/about/") == 0
+
+
+def test_register_pages_creates_zero_counts_for_normalised_keys(counter_client):
+    created = counter.register_pages(
+        counter_client, COUNTER_TABLE, ["/", "/posts/hello/index.html", "/posts/hello/", "/about/"]
+    )
+    assert created == 3
+    assert set(counter_table_items(counter_client)) == {"page#/", "page#/posts/hello/", "page#/about/"}
+    assert counter_views(counter_client, "page#/posts/hello/") == 0
+
+
+def test_register_pages_never_touches_existing_counts(counter_client):
+    counter.register_pages(counter_client, COUNTER_TABLE, ["/posts/hello/"])
+    counter_client.update_item(
+        TableName=COUNTER_TABLE,
+        Key={"pk": {"S": "page#/posts/hello/"}},
+        UpdateExpression="ADD #v :n",
+        ExpressionAttributeNames={"#v": "views"},
+        ExpressionAttributeValues={":n": {"N": "41"}},
+    )
+    log = RequestLog(counter_client)
+    assert counter.register_pages(counter_client, COUNTER_TABLE, ["/posts/hello/", "/new/"]) == 1
+    assert log.calls == ["BatchGetItem", "BatchWriteItem"]
+    assert counter_views(counter_client, "page#/posts/hello/") == 41
+    assert counter_views(counter_client, "page#/new/") == 0
+
+
+def test_register_pages_is_idempotent_and_writes_nothing_the_second_time(counter_client):
+    keys = [f"/posts/{n}/" for n in range(30)]
+    assert counter.register_pages(counter_client, COUNTER_TABLE, keys) == 30
+    log = RequestLog(counter_client)
+    assert counter.register_pages(counter_client, COUNTER_TABLE, keys) == 0
+    assert log.calls == ["BatchGetItem"]
+
+
+def test_register_pages_batches_100_reads_and_25_writes(counter_client):
+    keys = [f"/posts/{n}/" for n in range(230)]
+    log = RequestLog(counter_client)
+    assert counter.register_pages(counter_client, COUNTER_TABLE, keys) == 230
+    assert log.by_operation == {"BatchGetItem": 3, "BatchWriteItem": 10}
+    assert len(counter_table_items(counter_client)) == 230
+
+
+def test_register_pages_with_no_keys_makes_no_request(counter_client):
+    log = RequestLog(counter_client)
+    assert counter.register_pages(counter_client, COUNTER_TABLE, []) == 0
+    assert log.calls == []
+
+
+def test_register_pages_rejects_a_bad_key_before_writing(counter_client):
+    with pytest.raises(PageKeyError):
+        counter.register_pages(counter_client, COUNTER_TABLE, ["/ok/", "/../etc/"])
+    assert counter_table_items(counter_client) == {}
+
+
+def _unprocessed_everything(operation, answer_key):
+    """A before-call answer as DynamoDB gives under load: the whole request handed back."""
+    from botocore.awsrequest import AWSResponse
+
+    from tests.unit.conftest_counter import request_params
+
+    calls = []
+
+    def answer(model, params, **_):
+        if model.name != operation or calls:
+            return None
+        calls.append(1)
+        request = request_params(params)["RequestItems"]
+        parsed = {answer_key: request, "ResponseMetadata": {"HTTPStatusCode": 200}}
+        if operation == "BatchGetItem":
+            parsed["Responses"] = {}
+        return AWSResponse("https://dynamodb.invalid/", 200, {}, None), parsed
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("operation", "answer_key"),
+    [("BatchGetItem", "UnprocessedKeys"), ("BatchWriteItem", "UnprocessedItems")],
+)
+def test_register_pages_resends_unprocessed_parts_with_backoff(counter_client, operation, answer_key):
+    counter_client.meta.events.register_first(
+        f"before-call.dynamodb.{operation}", _unprocessed_everything(operation, answer_key)
+    )
+    pauses = []
+    keys = ["/a/", "/b/", "/c/"]
+    assert counter.register_pages(counter_client, COUNTER_TABLE, keys, sleep=pauses.append) == 3
+    assert len(pauses) == 1 and pauses[0] > 0
+    assert set(counter_table_items(counter_client)) == {"page#/a/", "page#/b/", "page#/c/"}
+
+
+def test_register_pages_gives_up_when_dynamodb_never_catches_up(counter_client):
+    def always_unprocessed(model, params, **_):
+        from botocore.awsrequest import AWSResponse
+
+        from tests.unit.conftest_counter import request_params
+
+        parsed = {"UnprocessedItems": request_params(params)["RequestItems"]}
+        return AWSResponse("https://dynamodb.invalid/", 200, {}, None), parsed
+
+    counter_client.meta.events.register_first(
+        "before-call.dynamodb.BatchWriteItem", always_unprocessed
+    )
+    pauses = []
+    with pytest.raises(counter.StoreUnavailable):
+        counter.register_pages(counter_client, COUNTER_TABLE, ["/a/"], sleep=pauses.append)
+    assert pauses == sorted(pauses) and len(pauses) == counter.BATCH_ATTEMPTS - 1
+    assert counter_table_items(counter_client) == {}
+
+
+def test_register_pages_surfaces_throttling(counter_client):
+    inject_error(counter_client, "BatchGetItem", "ProvisionedThroughputExceededException")
+    with pytest.raises(counter_client.exceptions.ProvisionedThroughputExceededException):
+        counter.register_pages(counter_client, COUNTER_TABLE, ["/a/"])
