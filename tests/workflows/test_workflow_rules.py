@@ -1,0 +1,175 @@
+"""The workflows keep every rule, and each rule catches the mistake it exists for."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ROOT
+
+import workflow_rules as rules
+
+CI = ".github/workflows/ci.yml"
+DEPLOY = ".github/workflows/deploy.yml"
+PLAN = ".github/workflows/terraform-plan.yml"
+TF_INIT = ".github/actions/terraform-init/action.yml"
+CHECKOUT_PIN = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1"
+
+
+@pytest.mark.parametrize("rule", rules.RULES, ids=lambda r: r.__name__)
+def test_workflows_keep_rule(rule):
+    assert rule(ROOT) == []
+
+
+def test_workflows_set_only_declared_terraform_variables():
+    import hcl2
+
+    declared = [
+        tf
+        for tf in (ROOT / "terraform").glob("*.tf")
+        if hcl2.load(tf.open(encoding="utf-8")).get("variable")
+    ]
+    if not declared:
+        pytest.skip("terraform/ declares no variables yet")
+    assert rules.undeclared_terraform_variables(ROOT) == []
+
+
+# (rule, file, text in the file, what replaces it, words the problem report must contain)
+BROKEN = {
+    "tag instead of SHA": (rules.unpinned_uses, CI, CHECKOUT_PIN, "actions/checkout@v7", "not pinned"),
+    "SHA without version": (rules.unpinned_uses, CI, CHECKOUT_PIN, CHECKOUT_PIN[:-9], "version comment"),
+    "tag inside local action": (
+        rules.unpinned_uses,
+        TF_INIT,
+        "hashicorp/setup-terraform@dfe3c3f87815947d99a8997f908cb6525fc44e9e",
+        "hashicorp/setup-terraform@v4",
+        "not pinned",
+    ),
+    "pull_request_target": (rules.dangerous_triggers, CI, "  pull_request:\n", "  pull_request_target:\n", "pull_request_target"),
+    "deploy on pull requests": (
+        rules.deploy_gating,
+        DEPLOY,
+        "  workflow_dispatch:\n",
+        "  workflow_dispatch:\n  pull_request:\n",
+        "not only push to main",
+    ),
+    "deploy from any branch": (rules.deploy_gating, DEPLOY, "branches: [main]", "branches: [main, 'release/*']", "push trigger"),
+    "apply without tests": (rules.deploy_gating, DEPLOY, "    needs: test\n", "", "make test"),
+    "apply on any ref": (rules.deploy_gating, DEPLOY, "github.ref == 'refs/heads/main' && ", "", "refs/heads/main"),
+    "publish after failure": (
+        rules.deploy_gating,
+        DEPLOY,
+        "    needs: terraform\n",
+        "    needs: terraform\n    if: always()\n",
+        "always()",
+    ),
+    "publish outside production": (
+        rules.deploy_gating,
+        DEPLOY,
+        "    environment:\n      name: production\n",
+        "    environment:\n      name: staging\n",
+        "production environment",
+    ),
+    "cancel a running apply": (rules.deploy_gating, DEPLOY, "cancel-in-progress: false", "cancel-in-progress: true", "cancel"),
+    "plan for forks": (
+        rules.plan_gating,
+        PLAN,
+        "github.event.pull_request.head.repo.full_name == github.repository && ",
+        "",
+        "forks",
+    ),
+    "plan without summary": (
+        rules.plan_gating,
+        PLAN,
+        '>> "$GITHUB_STEP_SUMMARY"',
+        '>> "$RUNNER_TEMP/summary.md"',
+        "summary",
+    ),
+    "write-all by default": (rules.excess_permissions, CI, "permissions: {}", "permissions: write-all", "top-level"),
+    "unused write scope": (
+        rules.excess_permissions,
+        CI,
+        "      contents: read # actions/checkout\n",
+        "      contents: read # actions/checkout\n      pull-requests: write\n",
+        "pull-requests",
+    ),
+    "OIDC token for tests": (
+        rules.excess_permissions,
+        CI,
+        "      contents: read # actions/checkout\n",
+        "      contents: read # actions/checkout\n      id-token: write\n",
+        "id-token",
+    ),
+    "token left in .git": (rules.persisted_credentials, DEPLOY, "persist-credentials: false", "persist-credentials: true", "persist-credentials"),
+    "no such make target": (rules.unknown_make_targets, DEPLOY, "run: make publish", "run: make deploy", "make deploy"),
+    "expression spliced into shell": (
+        rules.expressions_in_scripts,
+        PLAN,
+        "run: terraform plan -input=false",
+        "run: terraform plan -var domain_name=${{ vars.DOMAIN_NAME }} -input=false",
+        "inside a run script",
+    ),
+    "long-lived keys": (
+        rules.long_lived_credentials,
+        DEPLOY,
+        "role-to-assume: ${{ vars.AWS_DEPLOY_ROLE_ARN }}",
+        "aws-access-key-id: ${{ secrets.AWS_ACCESS_KEY_ID }}",
+        "secrets",
+    ),
+    "apply without the reviewed plan": (
+        rules.terraform_pipeline,
+        DEPLOY,
+        "terraform apply -input=false -no-color -lock-timeout=5m tfplan",
+        "terraform apply -input=false -auto-approve",
+        "apply tfplan",
+    ),
+    "no fmt check": (rules.terraform_pipeline, TF_INIT, "run: terraform fmt -check -recursive -diff", "run: terraform fmt -recursive", "fmt -check"),
+    "state without lock file": (
+        rules.terraform_pipeline,
+        TF_INIT,
+        ' \\\n          -backend-config="use_lockfile=true"',
+        "",
+        "use_lockfile",
+    ),
+    "undocumented variable": (rules.documented_variables, DEPLOY, "vars.DOMAIN_NAME", "vars.SITE_DOMAIN", "SITE_DOMAIN"),
+    "artifacts on success only": (rules.ci_job, CI, "if: failure()", "if: success()", "test-artifacts"),
+    "no browser install": (
+        rules.ci_job,
+        CI,
+        "playwright install --with-deps chromium",
+        "playwright install chromium",
+        "Chromium",
+    ),
+    "CI runs a subset": (rules.ci_job, CI, "run: make test", "run: make build", "make test"),
+}
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=str)
+def test_rule_catches_broken_copy(broken_copy, case):
+    rule, relative, old, new, expected = BROKEN[case]
+    root, mutate = broken_copy
+    assert rule(root) == [], "the unbroken copy must pass first"
+    mutate(relative, old, new)
+    problems = rule(root)
+    assert problems, f"{rule.__name__} missed: {case}"
+    assert any(expected in p for p in problems), problems
+
+
+def test_undeclared_terraform_variable_is_caught(broken_copy):
+    root, mutate = broken_copy
+    for tf in (root / "terraform").glob("*.tf"):
+        tf.unlink()
+    declared = sorted(
+        {key[len("TF_VAR_") :] for job in rules.Repo(root).jobs() for key in job.spec.get("env", {}) if key.startswith("TF_VAR_")}
+    )
+    (root / "terraform/variables.tf").write_text(
+        "".join(f'variable "{name}" {{\n  type = string\n}}\n' for name in declared), encoding="utf-8"
+    )
+    assert rules.undeclared_terraform_variables(root) == []
+    mutate(DEPLOY, "TF_VAR_domain_name:", "TF_VAR_domain:")
+    assert rules.undeclared_terraform_variables(root) == [
+        "deploy.yml: job terraform: sets TF_VAR_domain, but terraform/ declares no variable domain"
+    ]
+
+
+def test_every_rule_has_a_broken_case():
+    covered = {rule for rule, *_ in BROKEN.values()}
+    assert [r.__name__ for r in rules.RULES if r not in covered] == []

@@ -1,0 +1,484 @@
+"""Rules the GitHub Actions workflows keep, each checked against a repository root.
+
+Every rule is a function ``rule(root) -> list[str]`` returning the problems it finds, one line
+each; an empty list means the rule holds. The tests run each rule on this repository and on a
+deliberately broken copy, so a rule that could never fail is caught too.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+WORKFLOWS = Path(".github/workflows")
+CHECKOUT = "actions/checkout"
+AWS_CREDENTIALS = "aws-actions/configure-aws-credentials"
+PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
+VERSION_COMMENT = re.compile(r"#\s*v\d+(\.\d+){0,2}\s*$")
+TEMPLATE = re.compile(r"\$\{\{")
+MAIN_ONLY = "github.ref == 'refs/heads/main'"
+# Roles that change production; the plan role only reads.
+WRITER_ROLES = ("vars.AWS_TERRAFORM_APPLY_ROLE_ARN", "vars.AWS_DEPLOY_ROLE_ARN")
+PLAN_ROLE = "vars.AWS_TERRAFORM_PLAN_ROLE_ARN"
+FORK_GUARD = "github.event.pull_request.head.repo.full_name == github.repository"
+# A job condition with one of these runs even when a job it needs failed or was skipped.
+STATUS_OVERRIDES = ("always()", "failure()", "cancelled()")
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    # YAML 1.1 reads the bare key `on` as the boolean true.
+    if True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+def is_local(uses: str) -> bool:
+    return uses.startswith(("$/", "./"))
+
+
+def action_name(uses: str) -> str:
+    """`owner/repo[/path]@ref` -> `owner/repo[/path]`."""
+    return uses.split("@", 1)[0]
+
+
+@dataclass
+class Job:
+    workflow: str  # file name, e.g. deploy.yml
+    job_id: str
+    spec: dict[str, Any]
+    steps: list[dict[str, Any]] = field(default_factory=list)  # local composite actions inlined
+
+    @property
+    def where(self) -> str:
+        return f"{self.workflow}: job {self.job_id}"
+
+    @property
+    def condition(self) -> str:
+        return str(self.spec.get("if", ""))
+
+    @property
+    def needs(self) -> list[str]:
+        needs = self.spec.get("needs", [])
+        return [needs] if isinstance(needs, str) else list(needs)
+
+    @property
+    def called_workflow(self) -> str | None:
+        uses = self.spec.get("uses")
+        return uses if isinstance(uses, str) else None
+
+    def uses_of(self, action: str) -> list[dict[str, Any]]:
+        return [s for s in self.steps if action_name(str(s.get("uses", ""))) == action]
+
+    def scripts(self) -> list[str]:
+        return [str(s["run"]) for s in self.steps if "run" in s]
+
+    def assumed_roles(self) -> list[str]:
+        return [str(s.get("with", {}).get("role-to-assume", "")) for s in self.uses_of(AWS_CREDENTIALS)]
+
+
+class Repo:
+    """The workflows, local actions and Makefile of one checkout."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.workflow_files = sorted((root / WORKFLOWS).glob("*.y*ml"))
+        self.workflows = {p.name: load_yaml(p) for p in self.workflow_files}
+
+    def local_path(self, uses: str) -> Path:
+        return self.root / uses[2:]
+
+    def expand_steps(self, steps: list[dict[str, Any]], seen: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        expanded = []
+        for step in steps:
+            uses = str(step.get("uses", ""))
+            if is_local(uses) and uses not in seen:
+                action = self.local_path(uses) / "action.yml"
+                if action.is_file():
+                    inner = load_yaml(action).get("runs", {}).get("steps", [])
+                    expanded.extend(self.expand_steps(inner, seen + (uses,)))
+                    continue
+            expanded.append(step)
+        return expanded
+
+    def jobs(self, workflow: str | None = None) -> list[Job]:
+        return [
+            Job(name, job_id, spec, self.expand_steps(spec.get("steps", [])))
+            for name, data in self.workflows.items()
+            if workflow in (None, name)
+            for job_id, spec in (data.get("jobs") or {}).items()
+        ]
+
+    def called_jobs(self, job: Job) -> list[Job]:
+        """Jobs of the local reusable workflow a job calls."""
+        called = job.called_workflow
+        if not called or not is_local(called):
+            return []
+        return self.jobs(self.local_path(called).name)
+
+    def yaml_files(self) -> list[Path]:
+        actions = sorted((self.root / ".github/actions").glob("*/action.y*ml"))
+        return self.workflow_files + actions
+
+    def all_scripts(self) -> Iterator[tuple[str, str]]:
+        for path in self.yaml_files():
+            for script in _run_scripts(load_yaml(path)):
+                yield path.name, script
+
+    def makefile_targets(self) -> set[str]:
+        targets: set[str] = set()
+        for line in (self.root / "Makefile").read_text(encoding="utf-8").splitlines():
+            rule = re.match(r"^([^\s:=#][^:=#]*?)\s*::?(?!=)", line)
+            if rule:
+                targets.update(rule.group(1).split())
+        return targets
+
+
+def _run_scripts(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("run"), str):
+            yield node["run"]
+        for value in node.values():
+            yield from _run_scripts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _run_scripts(item)
+
+
+def _all_uses(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("uses"), str):
+            yield node["uses"]
+        for value in node.values():
+            yield from _all_uses(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _all_uses(item)
+
+
+# --- the rules -------------------------------------------------------------------------------
+
+
+def unpinned_uses(root: Path) -> list[str]:
+    """Every remote `uses:` is a full commit SHA followed by a `# vX.Y.Z` comment."""
+    repo = Repo(root)
+    problems = []
+    for path in repo.yaml_files():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for uses in _all_uses(load_yaml(path)):
+            if is_local(uses):
+                continue
+            if not PINNED.match(uses):
+                problems.append(f"{path.name}: {uses} is not pinned to a 40-hex commit SHA")
+                continue
+            line = next((ln for ln in lines if uses in ln), "")
+            if not VERSION_COMMENT.search(line):
+                problems.append(f"{path.name}: {uses} has no `# vX.Y.Z` version comment")
+    return problems
+
+
+def dangerous_triggers(root: Path) -> list[str]:
+    """No workflow runs with the base repository's privileges on untrusted code."""
+    return [
+        f"{name}: triggered by {trigger}"
+        for name, data in Repo(root).workflows.items()
+        for trigger in _triggers(data)
+        if trigger in ("pull_request_target", "workflow_run")
+    ]
+
+
+def _triggers(workflow: dict[str, Any]) -> dict[str, Any]:
+    on = workflow.get("on", {})
+    if isinstance(on, str):
+        return {on: None}
+    if isinstance(on, list):
+        return {t: None for t in on}
+    return dict(on)
+
+
+def _needs_closure(jobs: dict[str, Job], job: Job) -> list[Job]:
+    """The job and every job it needs, directly or through others."""
+    found: dict[str, Job] = {}
+    pending = [job]
+    while pending:
+        current = pending.pop()
+        if current.job_id in found:
+            continue
+        found[current.job_id] = current
+        pending.extend(jobs[n] for n in current.needs if n in jobs)
+    return list(found.values())
+
+
+def _runs_tests(repo: Repo, job: Job) -> bool:
+    scripts = job.scripts() + [s for called in repo.called_jobs(job) for s in called.scripts()]
+    return any(re.search(r"(^|\s)make\s+test(\s|$)", s) for s in scripts)
+
+
+def deploy_gating(root: Path) -> list[str]:
+    """Jobs that change production run on main (push or dispatch) only, after the tests passed."""
+    repo = Repo(root)
+    problems = []
+    for name, data in repo.workflows.items():
+        jobs = {j.job_id: j for j in repo.jobs(name)}
+        writers = [j for j in jobs.values() if any(r in role for role in j.assumed_roles() for r in WRITER_ROLES)]
+        if not writers:
+            continue
+        triggers = _triggers(data)
+        if set(triggers) != {"push", "workflow_dispatch"}:
+            problems.append(f"{name}: deploys on {sorted(triggers)}, not only push to main and dispatch")
+        push = triggers.get("push") or {}
+        if push.get("branches") != ["main"] or set(push) - {"branches"}:
+            problems.append(f"{name}: push trigger is {push!r}, not exactly branches [main]")
+        for writer in writers:
+            chain = _needs_closure(jobs, writer)
+            if not any(_runs_tests(repo, j) for j in chain if j is not writer):
+                problems.append(f"{writer.where}: does not need a job that runs `make test`")
+            if not any(MAIN_ONLY in j.condition for j in chain):
+                problems.append(f"{writer.where}: nothing in its needs chain requires {MAIN_ONLY}")
+            for j in chain:
+                if any(o in j.condition for o in STATUS_OVERRIDES):
+                    problems.append(f"{j.where}: `if: {j.condition}` runs even when what it needs failed")
+            environment = writer.spec.get("environment")
+            if (environment.get("name") if isinstance(environment, dict) else environment) != "production":
+                problems.append(f"{writer.where}: not in the production environment")
+        concurrency = data.get("concurrency") or {}
+        if not concurrency.get("group") or TEMPLATE.search(str(concurrency.get("group"))):
+            problems.append(f"{name}: needs one fixed concurrency group for every deploy")
+        if concurrency.get("cancel-in-progress") is not False:
+            problems.append(f"{name}: a newer run could cancel a running apply (cancel-in-progress)")
+    return problems
+
+
+def plan_gating(root: Path) -> list[str]:
+    """The read-only plan role is used by pull requests of this repository only, never for apply."""
+    repo = Repo(root)
+    problems = []
+    for job in repo.jobs():
+        if not any(PLAN_ROLE in role for role in job.assumed_roles()):
+            continue
+        if set(_triggers(repo.workflows[job.workflow])) != {"pull_request"}:
+            problems.append(f"{job.where}: the plan role is assumed outside pull_request")
+        if FORK_GUARD not in job.condition:
+            problems.append(f"{job.where}: runs for forks too (no `{FORK_GUARD}`)")
+        scripts = "\n".join(job.scripts())
+        if re.search(r"terraform\s+apply", scripts):
+            problems.append(f"{job.where}: applies with the read-only role")
+        if "GITHUB_STEP_SUMMARY" not in scripts:
+            problems.append(f"{job.where}: the plan is not written to the job summary")
+    return problems
+
+
+def _needed_permissions(repo: Repo, job: Job) -> dict[str, str]:
+    needed: dict[str, str] = {}
+    if job.uses_of(CHECKOUT):
+        needed["contents"] = "read"
+    if job.uses_of(AWS_CREDENTIALS):
+        needed["id-token"] = "write"
+    for called in repo.called_jobs(job):
+        for scope, level in _needed_permissions(repo, called).items():
+            if needed.get(scope) != "write":
+                needed[scope] = level
+    return needed
+
+
+def excess_permissions(root: Path) -> list[str]:
+    """Workflows grant nothing by default; each job gets exactly the scopes its steps use."""
+    repo = Repo(root)
+    problems = []
+    for name, data in repo.workflows.items():
+        top = data.get("permissions")
+        if top != {}:
+            problems.append(f"{name}: top-level permissions are {top!r}, not {{}}")
+    for job in repo.jobs():
+        granted = job.spec.get("permissions")
+        needed = _needed_permissions(repo, job)
+        if not isinstance(granted, dict):
+            problems.append(f"{job.where}: permissions {granted!r} instead of an explicit list")
+            continue
+        granted = {k: v for k, v in granted.items() if v != "none"}
+        if granted != needed:
+            problems.append(f"{job.where}: grants {granted}, its steps use {needed}")
+    return problems
+
+
+def persisted_credentials(root: Path) -> list[str]:
+    """No checkout leaves the GITHUB_TOKEN in .git/config for later steps to read."""
+    return [
+        f"{job.where}: {CHECKOUT} without persist-credentials: false"
+        for job in Repo(root).jobs()
+        for step in job.uses_of(CHECKOUT)
+        if step.get("with", {}).get("persist-credentials") is not False
+    ]
+
+
+def unknown_make_targets(root: Path) -> list[str]:
+    """Every `make X` a workflow runs is a target of the Makefile."""
+    repo = Repo(root)
+    targets = repo.makefile_targets()
+    problems = []
+    for where, script in repo.all_scripts():
+        for wanted in _make_goals(script):
+            if wanted not in targets:
+                problems.append(f"{where}: `make {wanted}` is not a Makefile target")
+    return problems
+
+
+def _make_goals(script: str) -> Iterator[str]:
+    for line in script.splitlines():
+        try:
+            words = shlex.split(line, comments=True)
+        except ValueError:  # a quote continued on the next line
+            words = line.split()
+        for i, word in enumerate(words):
+            if word != "make" or (i and words[i - 1] not in ("&&", "||", ";", "then", "do")):
+                continue
+            for goal in words[i + 1 :]:
+                if goal in ("&&", "||", ";", "|"):
+                    break
+                if not goal.startswith("-") and "=" not in goal:
+                    yield goal
+
+
+def expressions_in_scripts(root: Path) -> list[str]:
+    """Scripts read values from the environment; a `${{ }}` spliced into shell is an injection."""
+    return [
+        f"{where}: `${{{{ }}}}` inside a run script: {line.strip()}"
+        for where, script in Repo(root).all_scripts()
+        for line in script.splitlines()
+        if TEMPLATE.search(line)
+    ]
+
+
+def long_lived_credentials(root: Path) -> list[str]:
+    """AWS is reached only by OIDC role assumption, with role and region from repository variables."""
+    repo = Repo(root)
+    problems = [
+        f"{p.name}: uses secrets ({m.group(0)})"
+        for p in repo.yaml_files()
+        for m in re.finditer(r"secrets\.\w+", p.read_text(encoding="utf-8"))
+    ]
+    for job in repo.jobs():
+        for step in job.uses_of(AWS_CREDENTIALS):
+            inputs = step.get("with", {})
+            if set(inputs) & {"aws-access-key-id", "aws-secret-access-key", "aws-session-token"}:
+                problems.append(f"{job.where}: passes access keys to {AWS_CREDENTIALS}")
+            if not re.fullmatch(r"\$\{\{ vars\.AWS_\w+_ROLE_ARN \}\}", str(inputs.get("role-to-assume", ""))):
+                problems.append(f"{job.where}: role-to-assume is not a repository variable")
+            if inputs.get("aws-region") != "${{ vars.AWS_REGION }}":
+                problems.append(f"{job.where}: aws-region is not vars.AWS_REGION")
+    return problems
+
+
+def terraform_pipeline(root: Path) -> list[str]:
+    """The apply job runs fmt, init (S3 backend from variables), validate, plan -out, apply of that plan."""
+    expected = [
+        ("fmt -check", r"terraform\s+fmt\s+-check"),
+        ("init", r"terraform\s+init\b"),
+        ("validate", r"terraform\s+validate\b"),
+        ("plan -out=tfplan", r"terraform\s+plan\b[^\n]*-out=tfplan"),
+        ("apply tfplan", r"terraform\s+apply\b[^\n]*\stfplan\s*$"),
+    ]
+    backend = ("bucket=", "key=", "region=", "use_lockfile=true")
+    repo = Repo(root)
+    problems = []
+    appliers = [j for j in repo.jobs() if any("AWS_TERRAFORM_APPLY_ROLE_ARN" in r for r in j.assumed_roles())]
+    if not appliers:
+        problems.append("no job assumes the Terraform apply role")
+    for job in appliers:
+        script = "\n".join(job.scripts())
+        position = 0
+        for label, pattern in expected:
+            found = re.compile(pattern, re.M).search(script, position)
+            if not found:
+                problems.append(f"{job.where}: no `terraform {label}` after the previous stage")
+                break
+            position = found.end()
+        init = re.search(r"terraform\s+init\b(?:[^\n]*\\\n)*[^\n]*", script)
+        for setting in backend:
+            if not init or f"-backend-config=\"{setting}" not in init.group(0):
+                problems.append(f"{job.where}: terraform init lacks -backend-config {setting}")
+    return problems
+
+
+def undeclared_terraform_variables(root: Path) -> list[str]:
+    """Every TF_VAR_x a workflow sets is a variable the Terraform configuration declares."""
+    import hcl2
+
+    declared = set()
+    for tf in sorted((root / "terraform").glob("*.tf")):
+        with tf.open(encoding="utf-8") as handle:
+            for block in hcl2.load(handle).get("variable", []):
+                declared.update(name.strip('"') for name in block)  # python-hcl2 8 keeps the quotes
+    repo = Repo(root)
+    return [
+        f"{job.where}: sets {key}, but terraform/ declares no variable {key[len('TF_VAR_'):]}"
+        for job in repo.jobs()
+        for key in (job.spec.get("env") or {})
+        if key.startswith("TF_VAR_") and key[len("TF_VAR_") :] not in declared
+    ]
+
+
+def documented_variables(root: Path) -> list[str]:
+    """The workflows read only the repository variables docs/architecture.md lists."""
+    contract = (root / "docs/architecture.md").read_text(encoding="utf-8")
+    listed = re.search(r"Repository variables the workflows read:(.*?)(?:\n\n|\Z)", contract, re.S)
+    allowed = set(re.findall(r"`(\w+)`", listed.group(1))) if listed else set()
+    repo = Repo(root)
+    return sorted(
+        {
+            f"{p.name}: reads vars.{name}, which docs/architecture.md does not list"
+            for p in repo.yaml_files()
+            for name in re.findall(r"vars\.(\w+)", p.read_text(encoding="utf-8"))
+            if name not in allowed
+        }
+    )
+
+
+def ci_job(root: Path) -> list[str]:
+    """CI tests every change: pull requests, pushes and deploy calls run `make test` with a browser."""
+    repo = Repo(root)
+    problems = []
+    data = repo.workflows.get("ci.yml")
+    if data is None:
+        return ["no .github/workflows/ci.yml"]
+    triggers = _triggers(data)
+    for trigger in ("pull_request", "push", "workflow_call"):
+        if trigger not in triggers:
+            problems.append(f"ci.yml: not triggered by {trigger}")
+    test_jobs = [j for j in repo.jobs("ci.yml") if _runs_tests(repo, j)]
+    if not test_jobs:
+        problems.append("ci.yml: no job runs `make test`")
+    for job in test_jobs:
+        scripts = "\n".join(job.scripts())
+        if not re.search(r"playwright install --with-deps chromium", scripts):
+            problems.append(f"{job.where}: does not install Chromium with Playwright's installer")
+        if not any(s.get("with", {}).get("cache") == "pip" for s in job.uses_of("actions/setup-python")):
+            problems.append(f"{job.where}: Python set up without the pip cache")
+        uploads = job.uses_of("actions/upload-artifact")
+        if not any(
+            "failure()" in str(u.get("if", "")) and "test-artifacts" in str(u.get("with", {}).get("path", ""))
+            for u in uploads
+        ):
+            problems.append(f"{job.where}: test-artifacts/ is not uploaded when a test fails")
+    return problems
+
+
+RULES = [
+    unpinned_uses,
+    dangerous_triggers,
+    deploy_gating,
+    plan_gating,
+    excess_permissions,
+    persisted_credentials,
+    unknown_make_targets,
+    expressions_in_scripts,
+    long_lived_credentials,
+    terraform_pipeline,
+    documented_variables,
+    ci_job,
+]
