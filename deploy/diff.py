@@ -1,0 +1,214 @@
+"""The pure stages of publish: walk the build output, diff it against the bucket, order a plan,
+and name the CloudFront paths the plan makes stale. Nothing here talks to AWS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from .headers import Headers, headers_for, rule_for
+
+# Publish keeps its own bookkeeping in the bucket under this key (see deploy/remote.py);
+# it is never part of the site, so neither walked nor deleted.
+STATE_KEY = ".publish-state.json"
+DEFAULT_MAX_DELETES = 256
+# Above this many paths one `/*` is cheaper than the list (1,000 paths a month are free and
+# CloudFront allows 3,000 in flight); below it the rest of the cache stays warm.
+DEFAULT_INVALIDATION_THRESHOLD = 300
+WILDCARD = "/*"
+
+UPLOAD, COPY, DELETE, UNCHANGED = "upload", "copy", "delete", "unchanged"
+
+
+class PlanRefused(RuntimeError):
+    """The plan breaks a guard (max deletes, empty output); nothing was changed."""
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    key: str
+    path: Path
+    size: int
+    md5: str
+    sha256: str
+    headers: Headers
+
+
+@dataclass
+class RemoteObject:
+    """What is known of one object in the bucket; digests and headers may still be unknown."""
+
+    key: str
+    etag: str
+    size: int
+    md5: str | None = None
+    sha256: str | None = None
+    headers: Headers | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str
+    key: str
+    reason: str
+    local: LocalFile | None = None
+    remote: RemoteObject | None = None
+
+    @property
+    def replaces(self) -> bool:
+        """An object already in the bucket changes or goes: caches may hold the old one."""
+        return self.kind in (UPLOAD, COPY, DELETE) and self.remote is not None
+
+
+@dataclass
+class Plan:
+    phases: list[list[Action]] = field(default_factory=list)  # uploads and copies, in order
+    deletes: list[Action] = field(default_factory=list)
+    unchanged: list[Action] = field(default_factory=list)
+
+    @property
+    def writes(self) -> list[Action]:
+        return [action for phase in self.phases for action in phase]
+
+    @property
+    def changes(self) -> list[Action]:
+        return self.writes + self.deletes
+
+
+def file_digests(path: Path) -> tuple[str, str]:
+    md5, sha256 = hashlib.md5(usedforsecurity=False), hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 20):
+            md5.update(chunk)
+            sha256.update(chunk)
+    return md5.hexdigest(), sha256.hexdigest()
+
+
+def walk_local(output_dir: str | os.PathLike) -> dict[str, LocalFile]:
+    """Every file under ``output_dir`` keyed by its slash-path, with digests and headers."""
+    root = Path(output_dir)
+    files: dict[str, LocalFile] = {}
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = Path(folder, name)
+            if not path.is_file():
+                continue
+            key = path.relative_to(root).as_posix()
+            if key == STATE_KEY:
+                continue
+            md5, sha256 = file_digests(path)
+            files[key] = LocalFile(key, path, path.stat().st_size, md5, sha256, headers_for(key))
+    return dict(sorted(files.items()))
+
+
+def needs_inspection(local: LocalFile, remote: RemoteObject) -> bool:
+    """Whether a HEAD is needed to decide: the content may be equal but is not proven either way,
+    or is equal and the stored headers are unknown."""
+    if remote.size != local.size:
+        return False
+    if remote.md5 is not None and remote.md5 != local.md5:
+        return False
+    if remote.sha256 is not None and remote.sha256 != local.sha256:
+        return False
+    return remote.headers is None or (remote.md5 is None and remote.sha256 is None)
+
+
+def _content_difference(local: LocalFile, remote: RemoteObject) -> str | None:
+    if remote.size != local.size:
+        return f"size differs ({remote.size} -> {local.size} bytes)"
+    if remote.sha256 is not None:
+        return None if remote.sha256 == local.sha256 else "sha256 differs"
+    if remote.md5 is not None:
+        return None if remote.md5 == local.md5 else "md5 differs"
+    return "remote digest unknown"
+
+
+def _header_difference(wanted: Headers, stored: Headers | None) -> str | None:
+    if stored is None:
+        return "remote headers unknown"
+    changed = [
+        f"{label} {old!r} -> {new!r}"
+        for label, old, new in (
+            ("content-type", stored.content_type, wanted.content_type),
+            ("cache-control", stored.cache_control, wanted.cache_control),
+        )
+        if old != new
+    ]
+    return "; ".join(changed) or None
+
+
+def diff(
+    local: dict[str, LocalFile], remote: dict[str, RemoteObject], force: bool = False
+) -> list[Action]:
+    """One action per key in either side, each with the reason a user reads in --dry-run."""
+    actions: list[Action] = []
+    for key in sorted(local.keys() | remote.keys()):
+        here, there = local.get(key), remote.get(key)
+        if here is None:
+            actions.append(Action(DELETE, key, "not in the build output", None, there))
+        elif there is None:
+            actions.append(Action(UPLOAD, key, "missing remotely", here, None))
+        elif force:
+            actions.append(Action(UPLOAD, key, "forced", here, there))
+        elif content := _content_difference(here, there):
+            actions.append(Action(UPLOAD, key, content, here, there))
+        elif headers := _header_difference(here.headers, there.headers):
+            actions.append(Action(COPY, key, f"headers differ: {headers}", here, there))
+        else:
+            actions.append(Action(UNCHANGED, key, "same content and headers", here, there))
+    return actions
+
+
+# Assets first so no page ever points at one not yet there; pages next; then the files that
+# point at pages (feeds, the page manifest); deletions after everything.
+_PHASE_OF_RULE = {"page": 1, "feed": 2, "data": 2}
+PHASE_NAMES = ("assets", "pages", "feeds and data")
+
+
+def phase_of(key: str) -> int:
+    return _PHASE_OF_RULE.get(rule_for(key).why, 0)
+
+
+def make_plan(actions: list[Action], max_deletes: int = DEFAULT_MAX_DELETES) -> Plan:
+    plan = Plan(phases=[[] for _ in PHASE_NAMES])
+    for action in actions:
+        if action.kind in (UPLOAD, COPY):
+            plan.phases[phase_of(action.key)].append(action)
+        elif action.kind == DELETE:
+            plan.deletes.append(action)
+        else:
+            plan.unchanged.append(action)
+    if len(plan.deletes) > max_deletes:
+        raise PlanRefused(
+            f"refusing to delete {len(plan.deletes)} objects (more than --max-deletes "
+            f"{max_deletes}); check the build output or raise --max-deletes"
+        )
+    return plan
+
+
+def url_paths(key: str) -> list[str]:
+    """The URL forms a viewer may have cached for ``key`` (``posts/x/index.html`` is also
+    ``/posts/x/``), percent-encoded as CloudFront expects; ``*`` is literal, not a wildcard."""
+    forms = ["/" + key]
+    if key == "index.html" or key.endswith("/index.html"):
+        forms.insert(0, "/" + key[: -len("index.html")])
+    return [quote(form, safe="/-_.~!$&'()+,;=:@") for form in forms]
+
+
+def invalidation_paths(
+    actions: list[Action], threshold: int = DEFAULT_INVALIDATION_THRESHOLD
+) -> list[str]:
+    """Paths to invalidate for objects replaced or deleted; new objects were never cached."""
+    paths = sorted({path for action in actions if action.replaces for path in url_paths(action.key)})
+    return collapse_paths(paths, threshold)
+
+
+def collapse_paths(paths: list[str], threshold: int) -> list[str]:
+    paths = sorted(set(paths))
+    if WILDCARD in paths or len(paths) > threshold:
+        return [WILDCARD]
+    return paths

@@ -1,0 +1,363 @@
+"""The AWS side of publish: clients, listing, the publish state object, uploads, deletions,
+invalidation and page registration. Every call is one the deploy role may make
+(docs/architecture.md: s3 List/Get/Put/Delete, cloudfront Create/GetInvalidation,
+dynamodb BatchGet/BatchWrite/DescribeTable).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from .diff import STATE_KEY, LocalFile, RemoteObject, collapse_paths
+from .headers import Headers, headers_for
+from .targets import DEFAULT_REGION
+
+DEFAULT_WORKERS = 16
+MULTIPART_THRESHOLD = 8 * 1024 * 1024  # boto3's own default
+SHA256_METADATA = "sha256"
+_PLAIN_MD5_ETAG = re.compile(r"^[0-9a-f]{32}$")
+
+
+class PublishError(RuntimeError):
+    """Publish stopped; the message is one line for the user."""
+
+
+class RequestCounter:
+    """HTTP requests sent per operation (retries included), for the summary and benchmarks."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.counts: Counter[str] = Counter()
+
+    def __call__(self, event_name: str = "", **_: Any) -> None:
+        operation = event_name.rsplit(".", 1)[-1]
+        with self._lock:
+            self.counts[operation] += 1
+
+    def attach(self, client: Any) -> None:
+        # First, so a stub answering the request (moto in-process) cannot hide it.
+        client.meta.events.register_first("before-send", self)
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(sorted(self.counts.items()))
+
+
+@dataclass
+class Clients:
+    s3: Any
+    cloudfront: Any
+    dynamodb: Any
+    requests: RequestCounter = field(default_factory=RequestCounter)
+
+    @classmethod
+    def create(
+        cls,
+        session: boto3.Session | None = None,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        workers: int = DEFAULT_WORKERS,
+    ) -> "Clients":
+        """Clients with standard retries (exponential backoff with jitter) and a connection
+        pool as wide as the worker pool. A custom endpoint (moto, LocalStack) with no
+        credentials configured gets dummy ones: those servers accept any."""
+        region = region or (session.region_name if session else None) or DEFAULT_REGION
+        if session is None:
+            local_without_credentials = endpoint_url and not (
+                os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")
+            )
+            session = (
+                boto3.Session(
+                    aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
+                )
+                if local_without_credentials
+                else boto3.Session(region_name=region)
+            )
+        config = Config(
+            retries={"mode": "standard", "max_attempts": 5},
+            max_pool_connections=max(10, workers),
+        )
+
+        def client(service: str) -> Any:
+            return session.client(
+                service, region_name=region, endpoint_url=endpoint_url, config=config
+            )
+
+        clients = cls(client("s3"), client("cloudfront"), client("dynamodb"))
+        for each in (clients.s3, clients.cloudfront, clients.dynamodb):
+            clients.requests.attach(each)
+        return clients
+
+
+def describe_error(error: BaseException, bucket: str | None = None) -> str:
+    """One line a user can act on, for the AWS errors publish meets."""
+    if isinstance(error, NoCredentialsError):
+        return "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        message = error.response.get("Error", {}).get("Message", "") or code
+        operation = error.operation_name
+        if code == "NoSuchBucket" or (code == "404" and operation == "HeadBucket"):
+            return f"bucket {bucket} does not exist ({code})"
+        if code in {
+            "InvalidAccessKeyId",
+            "SignatureDoesNotMatch",
+            "ExpiredToken",
+            "InvalidClientTokenId",
+            "UnrecognizedClientException",
+            "InvalidToken",
+        }:
+            return f"AWS rejected the credentials ({code}: {message})"
+        if code in {"AccessDenied", "AccessDeniedException", "403"}:
+            return f"access denied for {operation} (check the deploy role's permissions)"
+        return f"{operation} failed: {code}: {message}"
+    if isinstance(error, BotoCoreError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+# -- listing and the publish state ------------------------------------------------------
+
+
+def list_remote(s3: Any, bucket: str) -> dict[str, RemoteObject]:
+    remote: dict[str, RemoteObject] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for item in page.get("Contents", []):
+            if item["Key"] == STATE_KEY:
+                continue
+            etag = item["ETag"].strip('"')
+            remote[item["Key"]] = RemoteObject(
+                item["Key"], etag, item["Size"], md5=etag if _PLAIN_MD5_ETAG.match(etag) else None
+            )
+    return remote
+
+
+@dataclass
+class PublishState:
+    """What publish learnt when it wrote each object, valid only while the object's ETag is the
+    one recorded (an object changed behind publish's back gets a new ETag and is inspected);
+    and the paths changed but not yet invalidated, so an interrupted run's re-run still
+    invalidates them."""
+
+    objects: dict[str, RemoteObject] = field(default_factory=dict)
+    pending_invalidation: list[str] = field(default_factory=list)
+
+    def apply_to(self, remote: dict[str, RemoteObject]) -> None:
+        for key, listed in remote.items():
+            known = self.objects.get(key)
+            if known is not None and known.etag == listed.etag and known.size == listed.size:
+                listed.md5 = known.md5 or listed.md5
+                listed.sha256 = known.sha256
+                listed.headers = known.headers
+
+    def record(self, obj: RemoteObject) -> None:
+        self.objects[obj.key] = obj
+
+    def forget(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+    def add_pending(self, paths: list[str], threshold: int) -> None:
+        if paths:
+            self.pending_invalidation = collapse_paths(
+                self.pending_invalidation + paths, threshold
+            )
+
+    def to_json(self) -> bytes:
+        header_sets: dict[Headers, int] = {}
+        objects = {}
+        for key, obj in sorted(self.objects.items()):
+            if obj.headers is None:
+                continue
+            entry: dict[str, Any] = {
+                "etag": obj.etag,
+                "size": obj.size,
+                "h": header_sets.setdefault(obj.headers, len(header_sets)),
+            }
+            if obj.md5 and obj.md5 != obj.etag:
+                entry["md5"] = obj.md5
+            if obj.sha256 and not _PLAIN_MD5_ETAG.match(obj.etag):
+                entry["sha256"] = obj.sha256
+            objects[key] = entry
+        document = {
+            "version": 1,
+            "headers": [[h.content_type, h.cache_control] for h in header_sets],
+            "objects": objects,
+            "pending_invalidation": self.pending_invalidation,
+        }
+        return json.dumps(document, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> "PublishState":
+        try:
+            document = json.loads(data)
+            headers = [Headers(*pair) for pair in document["headers"]]
+            objects = {
+                key: RemoteObject(
+                    key,
+                    entry["etag"],
+                    entry["size"],
+                    md5=entry.get("md5") or (entry["etag"] if _PLAIN_MD5_ETAG.match(entry["etag"]) else None),
+                    sha256=entry.get("sha256"),
+                    headers=headers[entry["h"]],
+                )
+                for key, entry in document["objects"].items()
+            }
+            return cls(objects, list(document.get("pending_invalidation", [])))
+        except (ValueError, KeyError, TypeError, IndexError):
+            # A damaged state only costs inspections: every object is then checked directly.
+            return cls()
+
+
+def read_state(s3: Any, bucket: str) -> PublishState:
+    try:
+        body = s3.get_object(Bucket=bucket, Key=STATE_KEY)["Body"].read()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+            return PublishState()
+        raise
+    return PublishState.from_json(body)
+
+
+def write_state(s3: Any, bucket: str, state: PublishState) -> int:
+    body = state.to_json()
+    headers = headers_for(STATE_KEY)
+    s3.put_object(
+        Bucket=bucket,
+        Key=STATE_KEY,
+        Body=body,
+        ContentType=headers.content_type,
+        CacheControl="no-store",
+    )
+    return len(body)
+
+
+# -- per-object calls (run in the worker pool) -----------------------------------------
+
+
+def inspect_object(s3: Any, bucket: str, obj: RemoteObject) -> RemoteObject:
+    """Fill in the stored headers and SHA-256 of one object with a HEAD request."""
+    head = s3.head_object(Bucket=bucket, Key=obj.key)
+    etag = head["ETag"].strip('"')
+    return RemoteObject(
+        obj.key,
+        etag,
+        head["ContentLength"],
+        md5=obj.md5 if etag == obj.etag else (etag if _PLAIN_MD5_ETAG.match(etag) else None),
+        sha256=head.get("Metadata", {}).get(SHA256_METADATA),
+        headers=Headers(head.get("ContentType", ""), head.get("CacheControl", "")),
+    )
+
+
+def _object_args(local: LocalFile) -> dict[str, Any]:
+    return {
+        "ContentType": local.headers.content_type,
+        "CacheControl": local.headers.cache_control,
+        "Metadata": {SHA256_METADATA: local.sha256},
+    }
+
+
+def upload_object(
+    s3: Any, bucket: str, local: LocalFile, multipart_threshold: int = MULTIPART_THRESHOLD
+) -> RemoteObject:
+    if local.size >= multipart_threshold:
+        s3.upload_file(
+            str(local.path),
+            bucket,
+            local.key,
+            ExtraArgs=_object_args(local),
+            Config=TransferConfig(
+                multipart_threshold=multipart_threshold,
+                multipart_chunksize=max(multipart_threshold, 5 * 1024 * 1024),
+                use_threads=False,  # the publish worker pool is the concurrency
+            ),
+        )
+        etag = s3.head_object(Bucket=bucket, Key=local.key)["ETag"].strip('"')
+    else:
+        etag = s3.put_object(
+            Bucket=bucket, Key=local.key, Body=local.path.read_bytes(), **_object_args(local)
+        )["ETag"].strip('"')
+    return RemoteObject(local.key, etag, local.size, local.md5, local.sha256, local.headers)
+
+
+def copy_object_in_place(s3: Any, bucket: str, local: LocalFile) -> RemoteObject:
+    """Rewrite only the headers: CopyObject onto itself with the metadata replaced."""
+    result = s3.copy_object(
+        Bucket=bucket,
+        Key=local.key,
+        CopySource={"Bucket": bucket, "Key": local.key},
+        MetadataDirective="REPLACE",
+        **_object_args(local),
+    )
+    etag = result["CopyObjectResult"]["ETag"].strip('"')
+    return RemoteObject(local.key, etag, local.size, local.md5, local.sha256, local.headers)
+
+
+def delete_objects(s3: Any, bucket: str, keys: list[str]) -> list[str]:
+    """Delete in batches of 1,000 (one DeleteObjects each); return the keys deleted."""
+    deleted: list[str] = []
+    for start in range(0, len(keys), 1000):
+        batch = keys[start : start + 1000]
+        result = s3.delete_objects(
+            Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
+        )
+        errors = result.get("Errors", [])
+        if errors:
+            first = errors[0]
+            raise PublishError(
+                f"could not delete {len(errors)} objects, e.g. {first['Key']}: "
+                f"{first.get('Code')}: {first.get('Message')}"
+            )
+        deleted.extend(batch)
+    return deleted
+
+
+# -- CloudFront and DynamoDB -----------------------------------------------------------
+
+
+def create_invalidation(
+    cloudfront: Any,
+    distribution_id: str,
+    paths: list[str],
+    wait: bool,
+    poll_seconds: float = 15,
+    timeout_seconds: float = 1800,
+) -> str:
+    invalidation = cloudfront.create_invalidation(
+        DistributionId=distribution_id,
+        InvalidationBatch={
+            "Paths": {"Quantity": len(paths), "Items": paths},
+            "CallerReference": f"publish-{time.time_ns()}",
+        },
+    )["Invalidation"]
+    deadline = time.monotonic() + timeout_seconds
+    # Polled by hand: moto spells the status COMPLETED, CloudFront Completed.
+    while wait and invalidation["Status"].lower() != "completed":
+        if time.monotonic() > deadline:
+            raise PublishError(f"invalidation {invalidation['Id']} still in progress after waiting")
+        time.sleep(poll_seconds)
+        invalidation = cloudfront.get_invalidation(
+            DistributionId=distribution_id, Id=invalidation["Id"]
+        )["Invalidation"]
+    return invalidation["Id"]
+
+
+def register_page_keys(dynamodb: Any, table: str, keys: list[str]) -> int:
+    """Add the page keys the counter does not know yet (existing counts are never written)."""
+    from counter_lambda.counter import StoreUnavailable, register_pages
+
+    try:
+        return register_pages(dynamodb, table, keys)
+    except StoreUnavailable as error:
+        raise PublishError(f"page registration in {table} failed: DynamoDB unavailable ({error})") from error
