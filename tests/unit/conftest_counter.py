@@ -109,3 +109,70 @@ def counter_views(client, pk: str, table: str = COUNTER_TABLE) -> int | None:
     if "Item" not in item:
         return None
     return int(item["Item"]["views"]["N"])
+
+
+BROWSER_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+VISITOR_IP = "203.0.113.7"
+
+
+def counter_event(
+    method: str = "POST",
+    *,
+    route: str = "/api/hits",
+    body: str | None = None,
+    path: str | None = None,
+    query: str = "",
+    headers: dict | None = None,
+    ip: str = VISITOR_IP,
+    user_agent: str = BROWSER_UA,
+) -> dict:
+    """An API Gateway HTTP API payload 2.0 event as the Lambda receives it."""
+    if path is not None:
+        body = json.dumps({"path": path})
+    all_headers = {"user-agent": user_agent}
+    if body is not None:
+        all_headers["content-type"] = "application/json"
+    all_headers.update(headers or {})
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": route,
+        "rawQueryString": query,
+        "headers": all_headers,
+        "requestContext": {
+            "http": {
+                "method": method,
+                "path": route,
+                "protocol": "HTTP/1.1",
+                "sourceIp": ip,
+                "userAgent": user_agent,
+            },
+            "requestId": "test-request",
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+@pytest.fixture
+def counter_api(counter_client):
+    """The handler module pointed at the moto table; its settings are restored afterwards."""
+    from counter_lambda import handler
+
+    previous = handler.configure()
+    handler.configure(
+        client=counter_client,
+        table_name=COUNTER_TABLE,
+        site_name="test-site",
+        origin_verify_secret=None,
+        visitor_secret=b"test-visitor-secret",
+    )
+    yield handler
+    handler.configure(**vars(previous))
+
+
+def counter_answer(response: dict) -> tuple[int, dict]:
+    return response["statusCode"], json.loads(response["body"])

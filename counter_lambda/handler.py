@@ -1,0 +1,294 @@
+"""API Gateway HTTP API (payload format 2.0) front of the visitor counter.
+
+The handler only parses the event, calls :mod:`counter_lambda.counter` and shapes the answer;
+it knows nothing of DynamoDB expressions.
+
+Routes (matched on ``requestContext.http.method`` and ``rawPath``; CloudFront forwards
+``/api/*`` with its path)
+    ``POST /api/hits`` with ``{"path": "/posts/hello/"}``: count one view and answer
+    ``200 {"path", "views", "site_views", "unique_today"}``. A crawler or an empty user agent
+    gets the same answer without being counted (see :mod:`counter_lambda.visitors`).
+    ``GET /api/hits?path=/posts/hello/``: the same answer, read only.
+
+Every answer is JSON with ``Cache-Control: no-store``; errors are ``{"error": "..."}``:
+400 malformed event, body, JSON or path; 403 missing or wrong ``x-origin-verify`` (only when
+``ORIGIN_VERIFY_SECRET`` is set; compared in constant time); 404 unknown route or unregistered
+page (nothing written); 405 other methods, with ``Allow``; 413 body over 2 KB; 415 content
+type other than ``application/json`` or a base64-encoded body; 503 DynamoDB throttled or
+unreachable, with ``Retry-After``, after the hit's partial writes were undone; 500 only for a
+bug, never with a stack trace. API Gateway's own throttling answers 429 before we run.
+
+Environment (read once at import; :func:`configure` changes it later)
+    ``TABLE_NAME`` (``blog-counter``), ``SITE_NAME`` (``localhost``), ``ORIGIN_VERIFY_SECRET``
+    (unset: no check), ``VISITOR_HASH_SECRET`` (key of the daily visitor salt; unset: the
+    origin secret, else a random key per process, which only suits a single process such as
+    the local stack), ``AWS_ENDPOINT_URL`` (honoured by boto3 itself), ``AWS_REGION``.
+
+Visitor identity: the source IP is ``requestContext.http.sourceIp``, or, when the origin
+secret proves the request came through CloudFront, the ``cloudfront-viewer-address`` header
+CloudFront sets (API Gateway only sees CloudFront's address). IP and user agent are hashed
+at once and never stored or logged.
+
+Logs: one JSON line per request on stdout (method, route, page, status, outcome,
+latency_ms, request_id); never the IP, the user agent or the body.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import parse_qs
+
+import boto3
+from botocore.config import Config
+
+from counter_lambda import counter, visitors
+from counter_lambda.pagekey import PageKeyError, normalise_page_key
+
+API_PATH = "/api/hits"
+ALLOWED_METHODS = ("GET", "POST")
+MAX_BODY_BYTES = 2048
+RETRY_AFTER_SECONDS = 2
+LOGGED_ROUTE_CHARS = 200
+# Lambda talks to DynamoDB in the same region: short timeouts fail fast into a 503 rather
+# than holding the visitor; "standard" retries back off on throttling.
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5
+)
+BASE_HEADERS = {
+    "Content-Type": "application/json",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    client: Any
+    table_name: str
+    site_name: str
+    origin_verify_secret: str | None
+    visitor_secret: bytes
+
+
+def settings_from_environment(environ: dict | None = None, client: Any = None) -> Settings:
+    env = os.environ if environ is None else environ
+    origin_secret = env.get("ORIGIN_VERIFY_SECRET") or None
+    visitor_secret = env.get("VISITOR_HASH_SECRET") or origin_secret
+    if client is None:
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+        client = boto3.client("dynamodb", region_name=region, config=CLIENT_CONFIG)
+    return Settings(
+        client=client,
+        table_name=env.get("TABLE_NAME") or "blog-counter",
+        site_name=env.get("SITE_NAME") or "localhost",
+        origin_verify_secret=origin_secret,
+        visitor_secret=visitor_secret.encode() if visitor_secret else secrets.token_bytes(32),
+    )
+
+
+_settings = settings_from_environment()
+
+
+def configure(**changes: Any) -> Settings:
+    """Re-point the handler without re-importing it; returns the settings now in force.
+
+    Takes any :class:`Settings` field: ``client`` (a boto3 DynamoDB client), ``table_name``,
+    ``site_name``, ``origin_verify_secret`` (``None`` turns the check off),
+    ``visitor_secret`` (bytes). Used by tests and the local edge.
+    """
+    global _settings
+    _settings = replace(_settings, **changes)
+    return _settings
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, outcome: str, headers: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.outcome = outcome
+        self.headers = headers or {}
+
+
+@dataclass
+class Request:
+    method: str
+    route: str
+    headers: dict[str, str]
+    query: str | dict | None
+    body: Any
+    base64_encoded: bool
+    source_ip: str | None
+
+    @classmethod
+    def from_event(cls, event: Any) -> Request:
+        context = event.get("requestContext") if isinstance(event, dict) else None
+        http = context.get("http") if isinstance(context, dict) else None
+        if not isinstance(http, dict):
+            raise ApiError(400, "malformed request", "malformed event")
+        method, route = http.get("method"), event.get("rawPath", http.get("path"))
+        if not isinstance(method, str) or not isinstance(route, str):
+            raise ApiError(400, "malformed request", "malformed event")
+        raw_headers = event.get("headers")
+        headers = {
+            str(name).lower(): value
+            for name, value in (raw_headers.items() if isinstance(raw_headers, dict) else ())
+            if isinstance(value, str)
+        }
+        if "user-agent" not in headers and isinstance(http.get("userAgent"), str):
+            headers["user-agent"] = http["userAgent"]
+        source_ip = http.get("sourceIp")
+        return cls(
+            method=method.upper(),
+            route=route,
+            headers=headers,
+            query=event.get("rawQueryString", event.get("queryStringParameters")),
+            body=event.get("body"),
+            base64_encoded=event.get("isBase64Encoded") is True,
+            source_ip=source_ip if isinstance(source_ip, str) else None,
+        )
+
+
+def _json_response(status: int, payload: dict, headers: dict | None = None) -> dict:
+    return {
+        "statusCode": status,
+        "headers": {**BASE_HEADERS, **(headers or {})},
+        "body": json.dumps(payload, ensure_ascii=False),
+        "isBase64Encoded": False,
+    }
+
+
+def _check_origin(request: Request, secret: str | None) -> None:
+    if secret is None:
+        return
+    presented = request.headers.get("x-origin-verify", "")
+    expected = secret.encode("utf-8", "surrogatepass")
+    if not hmac.compare_digest(presented.encode("utf-8", "surrogatepass"), expected):
+        raise ApiError(403, "forbidden", "origin not verified")
+
+
+def _page_key(raw: Any) -> str:
+    if raw is None:
+        raise ApiError(400, "missing path", "bad path")
+    if not isinstance(raw, str):
+        raise ApiError(400, "path must be a string", "bad path")
+    try:
+        return normalise_page_key(raw)
+    except PageKeyError as error:
+        raise ApiError(400, str(error), "bad path") from None
+
+
+def _page_key_from_query(query: str | dict | None) -> str:
+    if isinstance(query, dict):
+        return _page_key(query.get("path"))
+    try:
+        values = parse_qs(query or "", keep_blank_values=True, errors="strict").get("path", [])
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(400, "malformed query string", "bad query") from None
+    if len(values) > 1:
+        raise ApiError(400, "path given more than once", "bad query")
+    return _page_key(values[0] if values else None)
+
+
+def _page_key_from_body(request: Request) -> str:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise ApiError(415, "content type must be application/json", "bad content type")
+    if request.base64_encoded:
+        raise ApiError(415, "body must be plain JSON text, not base64", "bad encoding")
+    if not isinstance(request.body, str) or not request.body:
+        raise ApiError(400, "missing JSON body", "bad body")
+    if len(request.body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
+        raise ApiError(413, f"body is larger than {MAX_BODY_BYTES} bytes", "too large")
+    try:
+        document = json.loads(request.body)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "body is not valid JSON", "bad body") from None
+    if not isinstance(document, dict):
+        raise ApiError(400, "body must be a JSON object", "bad body")
+    return _page_key(document.get("path"))
+
+
+def _visitor(request: Request, settings: Settings, now: datetime) -> str | None:
+    ip = request.source_ip
+    viewer_address = request.headers.get("cloudfront-viewer-address")
+    if settings.origin_verify_secret is not None and viewer_address:
+        ip = viewer_address.rsplit(":", 1)[0]
+    if not ip:
+        return None
+    salt = visitors.daily_salt(settings.visitor_secret, now.date())
+    user_agent = request.headers.get("user-agent", "")
+    return visitors.visitor_hash(salt, site=settings.site_name, ip=ip, user_agent=user_agent)
+
+
+def _counts(request: Request, settings: Settings, log: dict) -> tuple[counter.Counts, str]:
+    now = datetime.now(timezone.utc)
+    if request.method == "GET":
+        log["page"] = page_key = _page_key_from_query(request.query)
+        return counter.read_counts(settings.client, settings.table_name, page_key, now=now), "read"
+    log["page"] = page_key = _page_key_from_body(request)
+    if visitors.is_crawler(request.headers.get("user-agent")):
+        counts = counter.read_counts(settings.client, settings.table_name, page_key, now=now)
+        return counts, "crawler not counted"
+    visitor = _visitor(request, settings, now)
+    counts = counter.record_hit(
+        settings.client, settings.table_name, page_key, visitor=visitor, now=now
+    )
+    return counts, "counted"
+
+
+def _answer(event: Any, log: dict) -> tuple[dict, str]:
+    settings = _settings
+    try:
+        request = Request.from_event(event)
+        log["method"], log["route"] = request.method, request.route[:LOGGED_ROUTE_CHARS]
+        _check_origin(request, settings.origin_verify_secret)
+        if request.route != API_PATH:
+            raise ApiError(404, "not found", "no such route")
+        if request.method not in ALLOWED_METHODS:
+            allow = {"Allow": ", ".join(ALLOWED_METHODS)}
+            raise ApiError(405, "method not allowed", "bad method", allow)
+        counts, outcome = _counts(request, settings, log)
+    except ApiError as error:
+        return _json_response(error.status, {"error": str(error)}, error.headers), error.outcome
+    except counter.UnknownPage:
+        return _json_response(404, {"error": "unknown page"}), "unknown page"
+    except counter.StoreUnavailable as error:
+        log["rolled_back"] = error.rolled_back
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return (
+            _json_response(503, {"error": "counter temporarily unavailable"}, retry),
+            f"store unavailable: {error}",
+        )
+    body = {
+        "path": counts.path,
+        "views": counts.views,
+        "site_views": counts.site_views,
+        "unique_today": counts.unique_today,
+    }
+    return _json_response(200, body), outcome
+
+
+def handler(event: Any, context: Any) -> dict:
+    started = time.perf_counter()
+    log: dict[str, Any] = {"method": None, "route": None, "page": None}
+    try:
+        response, outcome = _answer(event, log)
+    except Exception as error:  # a bug: answer JSON, never a stack trace
+        response = _json_response(500, {"error": "internal error"})
+        outcome = f"internal error: {type(error).__name__}"
+    log.update(
+        status=response["statusCode"],
+        outcome=outcome,
+        latency_ms=round((time.perf_counter() - started) * 1000, 1),
+        request_id=getattr(context, "aws_request_id", None),
+    )
+    # Plain stdout: one clean JSON line whatever log format the Lambda runtime is set to.
+    print(json.dumps(log, ensure_ascii=True), flush=True)
+    return response
