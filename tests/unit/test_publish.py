@@ -1,0 +1,641 @@
+"""Publish against moto: what lands in the bucket, what CloudFront is told, what the user sees."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core import set_initial_no_auth_action_count
+from moto.core.botocore_stubber import MockRawResponse
+from botocore.awsrequest import AWSResponse
+
+from deploy import headers as header_table
+from deploy.diff import STATE_KEY, PlanRefused
+from deploy.publish import PublishOptions, publish, run_publish
+from deploy.remote import Clients, PublishError
+
+BUCKET = "blog-site-123456789012"
+TABLE = "blog-counter"
+
+SITE = {
+    "index.html": "<h1>Field Notes</h1><a href=/posts/alpha/>alpha</a><a href=/posts/beta/>beta</a>",
+    "404.html": "<h1>Not found</h1>",
+    "posts/alpha/index.html": "<h1>Alpha</h1><p>first post</p>",
+    "posts/beta/index.html": "<h1>Beta</h1><p>second post</p>",
+    "posts/gamma/index.html": "<h1>Gamma</h1><p>third post</p>",
+    "tags/aws/index.html": "<ul><li>alpha</li><li>beta</li><li>gamma</li></ul>",
+    "feeds/all.atom.xml": "<feed><entry>alpha</entry><entry>beta</entry></feed>",
+    "theme/css/main.css": "body { color: #222 }",
+    "js/counter.0123456789.js": "document.querySelectorAll('.visitor-counter')",
+    "images/topology.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
+    "counter-pages.json": json.dumps(["/", "/posts/alpha/", "/posts/beta/", "/posts/gamma/"]),
+}
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+
+
+def write_site(root: Path, files: dict[str, str] = SITE) -> Path:
+    for key, text in files.items():
+        path = root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    (root / "images").mkdir(exist_ok=True)
+    (root / "images" / "photo.png").write_bytes(PNG)
+    return root
+
+
+def edit(root: Path, key: str, old: str, new: str) -> None:
+    path = root / key
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+
+
+class Stack:
+    """A moto bucket and distribution, and helpers to look at them as a user would."""
+
+    def __init__(self, site: Path):
+        self.site = site
+        self.s3 = boto3.client("s3", region_name="us-east-1")
+        self.cloudfront = boto3.client("cloudfront", region_name="us-east-1")
+        self.s3.create_bucket(Bucket=BUCKET)
+        self.distribution_id = self.cloudfront.create_distribution(
+            DistributionConfig={
+                "CallerReference": "test",
+                "Comment": "",
+                "Enabled": True,
+                "Origins": {
+                    "Quantity": 1,
+                    "Items": [
+                        {
+                            "Id": "site",
+                            "DomainName": f"{BUCKET}.s3.us-east-1.amazonaws.com",
+                            "S3OriginConfig": {"OriginAccessIdentity": ""},
+                        }
+                    ],
+                },
+                "DefaultCacheBehavior": {
+                    "TargetOriginId": "site",
+                    "ViewerProtocolPolicy": "redirect-to-https",
+                    "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+                },
+            }
+        )["Distribution"]["Id"]
+        self.clients = Clients.create()
+
+    def publish(self, **options) -> "PublishSummary":  # noqa: F821
+        table = options.pop("table", None)
+        return publish(
+            self.site,
+            BUCKET,
+            distribution_id=self.distribution_id,
+            table=table,
+            clients=self.clients,
+            options=PublishOptions(**options),
+        )
+
+    def objects(self) -> dict[str, str]:
+        """key -> ETag of every site object (publish's own state object left out)."""
+        listed = self.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])
+        return {o["Key"]: o["ETag"] for o in listed if o["Key"] != STATE_KEY}
+
+    def body(self, key: str) -> bytes:
+        return self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+
+    def invalidations(self) -> list[list[str]]:
+        """Paths of every invalidation, oldest first, as CloudFront reports them."""
+        listed = self.cloudfront.list_invalidations(DistributionId=self.distribution_id)
+        items = listed["InvalidationList"].get("Items", [])
+        batches = [
+            self.cloudfront.get_invalidation(DistributionId=self.distribution_id, Id=item["Id"])[
+                "Invalidation"
+            ]
+            for item in items
+        ]
+        batches.sort(key=lambda inv: inv["CreateTime"])
+        return [sorted(inv["InvalidationBatch"]["Paths"]["Items"]) for inv in batches]
+
+    def assert_matches_site(self) -> None:
+        local = {
+            p.relative_to(self.site).as_posix(): p.read_bytes()
+            for p in self.site.rglob("*")
+            if p.is_file()
+        }
+        assert set(self.objects()) == set(local)
+        for key, data in local.items():
+            assert self.body(key) == data, key
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "SITE_BUCKET", "DISTRIBUTION_ID", "COUNTER_TABLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def stack(tmp_path, aws_env):
+    with mock_aws():
+        yield Stack(write_site(tmp_path / "output"))
+
+
+class OperationLog:
+    """(operation, key) of every S3 call in the order made, read from botocore's own events."""
+
+    def __init__(self, client):
+        self.calls: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        client.meta.events.register("before-parameter-build.s3", self._record)
+
+    def _record(self, model, params, **_):
+        with self._lock:
+            self.calls.append((model.name, params.get("Key", "")))
+
+    def keys(self, operation: str) -> list[str]:
+        return [key for op, key in self.calls if op == operation and key != STATE_KEY]
+
+
+# -- first publish, no-change publish, one edit --------------------------------------------
+
+
+def test_first_publish_uploads_everything_with_the_right_headers(stack):
+    summary = stack.publish()
+
+    stack.assert_matches_site()
+    assert summary.uploaded == len(SITE) + 1 and summary.unchanged == 0
+    assert summary.bytes_uploaded == sum(p.stat().st_size for p in stack.site.rglob("*") if p.is_file())
+    expected = {
+        "index.html": ("text/html; charset=utf-8", header_table.REVALIDATE),
+        "posts/alpha/index.html": ("text/html; charset=utf-8", header_table.REVALIDATE),
+        "feeds/all.atom.xml": ("application/atom+xml; charset=utf-8", header_table.REVALIDATE),
+        "counter-pages.json": ("application/json; charset=utf-8", header_table.REVALIDATE),
+        "js/counter.0123456789.js": ("text/javascript; charset=utf-8", header_table.IMMUTABLE),
+        "theme/css/main.css": ("text/css; charset=utf-8", header_table.SHORT),
+        "images/topology.svg": ("image/svg+xml; charset=utf-8", header_table.SHORT),
+        "images/photo.png": ("image/png", header_table.SHORT),
+    }
+    for key, (content_type, cache_control) in expected.items():
+        head = stack.s3.head_object(Bucket=BUCKET, Key=key)
+        assert (head["ContentType"], head["CacheControl"]) == (content_type, cache_control), key
+    # Everything was new: no cache can hold an old copy.
+    assert stack.invalidations() == [] and summary.invalidation_paths == []
+
+
+def test_second_publish_without_change_uploads_and_invalidates_nothing(stack):
+    stack.publish()
+    before = stack.objects()
+
+    summary = stack.publish()
+
+    assert (summary.uploaded, summary.copied, summary.deleted) == (0, 0, 0)
+    assert summary.unchanged == len(before)
+    assert stack.objects() == before
+    assert stack.invalidations() == []
+    # One listing and one read of publish's state: no per-object request at all.
+    assert summary.requests == {"ListObjectsV2": 1, "GetObject": 1}
+
+
+def test_rebuild_that_rewrites_every_file_with_the_same_bytes_uploads_nothing(stack):
+    stack.publish()
+    for path in stack.site.rglob("*"):
+        if path.is_file():
+            path.write_bytes(path.read_bytes())  # a Pelican rebuild: new mtimes, same bytes
+            os.utime(path, (1, 1))
+
+    assert stack.publish().uploaded == 0
+
+
+def test_one_post_edit_uploads_and_invalidates_only_what_changed(stack):
+    stack.publish()
+    log = OperationLog(stack.clients.s3)
+    edit(stack.site, "posts/beta/index.html", "second post", "second post, now longer")
+    edit(stack.site, "feeds/all.atom.xml", "<entry>beta</entry>", "<entry>beta, edited</entry>")
+
+    summary = stack.publish()
+
+    assert sorted(log.keys("PutObject")) == ["feeds/all.atom.xml", "posts/beta/index.html"]
+    assert summary.uploaded == 2 and summary.unchanged == len(SITE) - 1
+    expected_paths = ["/feeds/all.atom.xml", "/posts/beta/", "/posts/beta/index.html"]
+    assert stack.invalidations() == [expected_paths]
+    assert summary.invalidation_paths == expected_paths
+    stack.assert_matches_site()
+
+
+def test_same_size_edit_with_old_mtime_is_uploaded(stack):
+    stack.publish()
+    path = stack.site / "posts/alpha/index.html"
+    stat = path.stat()
+    edit(stack.site, "posts/alpha/index.html", "first post", "FIRST POST")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+
+    summary = stack.publish()
+
+    assert summary.uploaded == 1
+    assert summary.actions == [
+        {"kind": "upload", "key": "posts/alpha/index.html", "reason": "md5 differs"}
+    ]
+    assert b"FIRST POST" in stack.body("posts/alpha/index.html")
+    assert stack.invalidations() == [["/posts/alpha/", "/posts/alpha/index.html"]]
+
+
+def test_homepage_edit_invalidates_both_root_forms(stack):
+    stack.publish()
+    edit(stack.site, "index.html", "Field Notes", "Field Notes!")
+
+    stack.publish()
+
+    assert stack.invalidations() == [["/", "/index.html"]]
+
+
+# -- deletions and their guard ---------------------------------------------------------------
+
+
+def test_deleted_post_is_deleted_last_and_invalidated(stack):
+    stack.publish()
+    log = OperationLog(stack.clients.s3)
+    (stack.site / "posts/gamma/index.html").unlink()
+    edit(stack.site, "index.html", "beta</a>", "beta</a> ")
+    edit(stack.site, "js/counter.0123456789.js", "", "")  # unchanged
+    (stack.site / "js/counter.abcdef0123.js").write_text("new widget")
+
+    summary = stack.publish()
+
+    assert "posts/gamma/index.html" not in stack.objects()
+    assert summary.deleted == 1
+    operations = [op for op, key in log.calls if key != STATE_KEY]
+    assert operations[-1] == "DeleteObjects"
+    # The new asset goes up before the page that would reference it.
+    puts = log.keys("PutObject")
+    assert puts.index("js/counter.abcdef0123.js") < puts.index("index.html")
+    assert stack.invalidations() == [
+        ["/", "/index.html", "/posts/gamma/", "/posts/gamma/index.html"]
+    ]
+    stack.assert_matches_site()
+
+
+def test_max_deletes_guard_refuses_and_changes_nothing(stack):
+    stack.publish()
+    before = stack.objects()
+    for slug in ("alpha", "beta", "gamma"):
+        (stack.site / f"posts/{slug}/index.html").unlink()
+    edit(stack.site, "index.html", "Field Notes", "Empty Notes")
+
+    with pytest.raises(PlanRefused, match="refusing to delete 3 objects .*--max-deletes 2"):
+        stack.publish(max_deletes=2)
+
+    assert stack.objects() == before
+    assert stack.invalidations() == []
+    assert stack.publish(max_deletes=3).deleted == 3
+
+
+def test_empty_output_is_refused_rather_than_deleting_the_site(stack, tmp_path):
+    stack.publish()
+    before = stack.objects()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+
+    with pytest.raises(PlanRefused, match="no files"):
+        publish(empty, BUCKET, clients=stack.clients, options=PublishOptions(max_deletes=10_000))
+
+    assert stack.objects() == before
+
+
+# -- dry run, force, headers ------------------------------------------------------------------
+
+
+def test_dry_run_reports_the_plan_with_reasons_and_changes_nothing(stack):
+    stack.publish()
+    before = stack.objects()
+    edit(stack.site, "posts/alpha/index.html", "first post", "first post, edited")
+    (stack.site / "posts/gamma/index.html").unlink()
+    (stack.site / "posts/delta").mkdir()
+    (stack.site / "posts/delta/index.html").write_text("<h1>Delta</h1>")
+    printed: list[str] = []
+
+    summary = publish(
+        stack.site,
+        BUCKET,
+        distribution_id=stack.distribution_id,
+        clients=stack.clients,
+        options=PublishOptions(dry_run=True),
+        echo=printed.append,
+    )
+
+    assert stack.objects() == before
+    assert stack.invalidations() == []
+    assert (summary.uploaded, summary.deleted) == (2, 1)
+    assert printed == [
+        "upload  posts/alpha/index.html  (size differs (31 -> 39 bytes))",
+        "upload  posts/delta/index.html  (missing remotely)",
+        "delete  posts/gamma/index.html  (not in the build output)",
+    ]
+    assert summary.invalidation_paths == [
+        "/posts/alpha/",
+        "/posts/alpha/index.html",
+        "/posts/gamma/",
+        "/posts/gamma/index.html",
+    ]
+    assert set(summary.requests) <= {"ListObjectsV2", "GetObject"}
+    assert "dry run: would upload 2" in summary.line()
+
+
+def test_force_reuploads_everything(stack):
+    stack.publish()
+
+    summary = stack.publish(force=True)
+
+    assert summary.uploaded == len(SITE) + 1
+    assert {a["reason"] for a in summary.actions} == {"forced"}
+
+
+def test_header_rule_change_alone_copies_objects_in_place(stack, monkeypatch):
+    stack.publish()
+    log = OperationLog(stack.clients.s3)
+    rules = list(header_table.HEADER_RULES)
+    rules.insert(0, header_table._rule(r"\.css$", "public, max-age=60", "asset"))
+    monkeypatch.setattr(header_table, "HEADER_RULES", tuple(rules))
+
+    summary = stack.publish()
+
+    assert (summary.uploaded, summary.copied) == (0, 1)
+    assert log.keys("CopyObject") == ["theme/css/main.css"] and log.keys("PutObject") == []
+    head = stack.s3.head_object(Bucket=BUCKET, Key="theme/css/main.css")
+    assert head["CacheControl"] == "public, max-age=60"
+    assert head["ContentType"] == "text/css; charset=utf-8"
+    assert stack.invalidations() == [["/theme/css/main.css"]]
+    assert stack.publish().copied == 0
+
+
+def test_objects_written_by_another_tool_are_checked_and_fixed_in_place(stack):
+    # As `aws s3 sync` leaves them: right bytes, no Cache-Control, a guessed Content-Type.
+    for path in stack.site.rglob("*"):
+        key = path.relative_to(stack.site).as_posix()
+        if path.is_file():
+            stack.s3.put_object(Bucket=BUCKET, Key=key, Body=path.read_bytes(), ContentType="text/plain")
+
+    summary = stack.publish()
+
+    assert summary.uploaded == 0 and summary.copied == len(SITE) + 1
+    assert summary.inspected == len(SITE) + 1
+    head = stack.s3.head_object(Bucket=BUCKET, Key="index.html")
+    assert head["CacheControl"] == header_table.REVALIDATE
+    again = stack.publish()
+    assert (again.inspected, again.copied) == (0, 0)
+
+
+def test_lost_state_costs_inspections_not_uploads(stack):
+    stack.publish()
+    stack.s3.delete_object(Bucket=BUCKET, Key=STATE_KEY)
+
+    summary = stack.publish()
+
+    assert (summary.uploaded, summary.copied, summary.inspected) == (0, 0, len(SITE) + 1)
+
+
+def test_large_file_goes_up_multipart_and_compares_by_sha256(stack):
+    threshold = 5 * 1024 * 1024
+    video = stack.site / "images" / "talk.webm"
+    video.write_bytes(b"a" * (threshold + 1024))
+
+    stack.publish(multipart_threshold=threshold)
+
+    assert "-" in stack.objects()["images/talk.webm"]  # a multipart ETag, not an MD5
+    assert stack.publish(multipart_threshold=threshold).uploaded == 0
+    stack.s3.delete_object(Bucket=BUCKET, Key=STATE_KEY)
+    assert stack.publish(multipart_threshold=threshold).uploaded == 0
+    video.write_bytes(b"b" * (threshold + 1024))  # same size, other bytes
+    summary = stack.publish(multipart_threshold=threshold)
+    assert summary.actions == [
+        {"kind": "upload", "key": "images/talk.webm", "reason": "sha256 differs"}
+    ]
+    assert stack.body("images/talk.webm")[:1] == b"b"
+
+
+# -- invalidation ---------------------------------------------------------------------------
+
+
+def test_many_changed_paths_collapse_to_one_wildcard(stack):
+    stack.publish()
+    for slug in ("alpha", "beta"):
+        edit(stack.site, f"posts/{slug}/index.html", "post", "post!")
+
+    summary = stack.publish(invalidation_threshold=3)
+
+    assert stack.invalidations() == [["/*"]]
+    assert summary.invalidation_paths == ["/*"]
+
+
+def test_no_invalidate_keeps_the_paths_for_the_next_publish(stack):
+    stack.publish()
+    edit(stack.site, "posts/alpha/index.html", "first", "1st")
+
+    skipped = stack.publish(invalidate=False)
+
+    assert stack.invalidations() == [] and skipped.invalidation_paths == []
+    stack.publish()
+    assert stack.invalidations() == [["/posts/alpha/", "/posts/alpha/index.html"]]
+
+
+def test_wait_returns_once_cloudfront_reports_the_invalidation_done(stack):
+    stack.publish()
+    edit(stack.site, "posts/alpha/index.html", "first", "1st")
+
+    summary = stack.publish(wait=True)
+
+    status = stack.cloudfront.get_invalidation(
+        DistributionId=stack.distribution_id, Id=summary.invalidation_id
+    )["Invalidation"]["Status"]
+    assert status.lower() == "completed"
+
+
+# -- faults ---------------------------------------------------------------------------------
+
+
+class FailingPuts:
+    """Makes the Nth site PutObject (and only it) fail, as a dropped connection would."""
+
+    def __init__(self, client, fail_on: int):
+        self.fail_on, self.seen, self._lock = fail_on, 0, threading.Lock()
+        client.meta.events.register("before-parameter-build.s3.PutObject", self)
+
+    def __call__(self, params, **_):
+        if params.get("Key") == STATE_KEY:
+            return None
+        with self._lock:
+            self.seen += 1
+            if self.seen == self.fail_on:
+                raise ConnectionResetError("connection reset by peer")
+        return None
+
+
+def test_interrupted_publish_deletes_nothing_and_a_rerun_converges(stack):
+    stack.publish()
+    edit(stack.site, "theme/css/main.css", "#222", "#111")
+    edit(stack.site, "posts/alpha/index.html", "first", "1st")
+    edit(stack.site, "posts/beta/index.html", "second", "2nd")
+    (stack.site / "posts/gamma/index.html").unlink()
+    FailingPuts(stack.clients.s3, fail_on=2)
+
+    with pytest.raises(PublishError, match="failed to upload.*nothing was deleted"):
+        stack.publish(workers=1)
+
+    assert "posts/gamma/index.html" in stack.objects()
+    assert stack.invalidations() == []
+    summary = stack.publish()
+    stack.assert_matches_site()
+    assert summary.deleted == 1
+    # The re-run invalidates what the failed run had already replaced, too.
+    assert stack.invalidations() == [
+        [
+            "/posts/alpha/",
+            "/posts/alpha/index.html",
+            "/posts/beta/",
+            "/posts/beta/index.html",
+            "/posts/gamma/",
+            "/posts/gamma/index.html",
+            "/theme/css/main.css",
+        ]
+    ]
+    assert stack.publish().requests == {"ListObjectsV2": 1, "GetObject": 1}
+
+
+def test_transient_server_error_is_retried(stack):
+    failures = {"left": 1}
+
+    def throttle(event_name, request, **_):
+        if request.url.endswith("/posts/alpha/index.html") and failures["left"]:
+            failures["left"] -= 1
+            return AWSResponse(request.url, 503, {}, MockRawResponse(b"<Error><Code>SlowDown</Code></Error>"))
+        return None
+
+    stack.clients.s3.meta.events.register_first("before-send.s3.PutObject", throttle)
+
+    summary = stack.publish()
+
+    assert failures["left"] == 0
+    assert summary.requests["PutObject"] == len(SITE) + 1 + 1 + 1  # files, one retry, state
+    assert stack.body("posts/alpha/index.html") == SITE["posts/alpha/index.html"].encode()
+
+
+def run_cli(capsys, site: Path, **kwargs) -> tuple[int, list[str], list[str]]:
+    code = run_publish(build=False, output_dir=site, **kwargs)
+    captured = capsys.readouterr()
+    return code, captured.out.splitlines(), captured.err.splitlines()
+
+
+def test_missing_bucket_is_one_error_line_and_nonzero_exit(stack, capsys):
+    code, out, err = run_cli(capsys, stack.site, bucket="no-such-bucket-here")
+
+    assert code == 1
+    assert err == ["error: bucket no-such-bucket-here does not exist (NoSuchBucket)"]
+
+
+def test_bad_credentials_are_one_error_line_and_nothing_is_deleted(stack, capsys, monkeypatch):
+    stack.publish()
+    before = stack.objects()
+    (stack.site / "posts/gamma/index.html").unlink()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIANOTAREALKEY00000")
+
+    code, _, err = set_initial_no_auth_action_count(0)(run_cli)(capsys, stack.site, bucket=BUCKET)
+
+    assert code == 1
+    assert len(err) == 1 and err[0].startswith("error: AWS rejected the credentials (InvalidAccessKeyId")
+    assert stack.objects() == before
+
+
+def test_no_credentials_at_all_is_one_error_line(stack, capsys, monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+
+    code, _, err = run_cli(capsys, stack.site, bucket=BUCKET)
+
+    assert code == 1
+    assert err == [
+        "error: no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+    ]
+
+
+def test_cli_reads_targets_from_the_environment_and_prints_a_summary(stack, capsys, monkeypatch):
+    monkeypatch.setenv("SITE_BUCKET", BUCKET)
+    monkeypatch.setenv("DISTRIBUTION_ID", stack.distribution_id)
+    monkeypatch.setenv("PATH", str(stack.site))  # no terraform: the environment is enough
+
+    code, out, err = run_cli(capsys, stack.site, verbose=True)
+
+    assert code == 0, err
+    assert out[-1].startswith(f"published: {len(SITE) + 1} uploaded")
+    assert "upload  index.html  (missing remotely)" in out
+    assert "no counter table: page registration skipped" in out
+    code, out, _ = run_cli(capsys, stack.site)
+    assert out[-1].startswith("published: 0 uploaded (0 B), 0 copied")
+
+
+def test_cli_without_a_bucket_names_every_way_to_give_one(aws_env, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    code, _, err = run_cli(capsys, write_site(tmp_path / "output"))
+
+    assert code == 1
+    assert err == [
+        "error: no site bucket: pass --bucket, or set SITE_BUCKET, or apply terraform/ so "
+        "`terraform output site_bucket_name` is set (terraform is not on PATH)"
+    ]
+
+
+# -- page registration ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def counter_table(stack):
+    from counter_lambda.counter import create_table
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    create_table(dynamodb, TABLE)
+    return dynamodb
+
+
+def registered_keys(dynamodb) -> set[str]:
+    items = dynamodb.scan(TableName=TABLE)["Items"]
+    return {item["pk"]["S"] for item in items}
+
+
+def test_new_page_keys_are_registered_once(stack, counter_table):
+    first = stack.publish(table=TABLE)
+    assert first.pages_registered == 4
+    keys_after_first = registered_keys(counter_table)
+    assert len(keys_after_first) == 4
+
+    (stack.site / "counter-pages.json").write_text(
+        json.dumps(["/", "/posts/alpha/", "/posts/beta/", "/posts/delta/", "/posts/gamma/"])
+    )
+    second = stack.publish(table=TABLE)
+
+    assert second.pages_registered == 1
+    assert len(registered_keys(counter_table) - keys_after_first) == 1
+
+
+def test_registration_is_skipped_and_said_without_a_table_or_a_manifest(stack, counter_table):
+    assert stack.publish().notes == ["no counter table: page registration skipped"]
+    (stack.site / "counter-pages.json").unlink()
+    summary = stack.publish(table=TABLE)
+    assert summary.pages_registered is None
+    assert summary.notes == ["no counter-pages.json in the output: page registration skipped"]
+    assert registered_keys(counter_table) == set()
+
+
+def test_missing_table_stops_before_any_page_is_uploaded(stack):
+    stack.publish()
+    edit(stack.site, "posts/alpha/index.html", "first", "1st")
+
+    with pytest.raises(PublishError, match="page registration in blog-counter failed"):
+        stack.publish(table=TABLE)
+
+    assert b"first" in stack.body("posts/alpha/index.html")
