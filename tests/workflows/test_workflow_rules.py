@@ -19,17 +19,15 @@ def test_workflows_keep_rule(rule):
     assert rule(ROOT) == []
 
 
-def test_workflows_set_only_declared_terraform_variables():
-    import hcl2
-
-    declared = [
-        tf
-        for tf in (ROOT / "terraform").glob("*.tf")
-        if hcl2.load(tf.open(encoding="utf-8")).get("variable")
-    ]
-    if not declared:
-        pytest.skip("terraform/ declares no variables yet")
-    assert rules.undeclared_terraform_variables(ROOT) == []
+@pytest.mark.parametrize(
+    ("rule", "kind"),
+    [(rules.undeclared_terraform_variables, "variable"), (rules.undeclared_terraform_outputs, "output")],
+    ids=["variables", "outputs"],
+)
+def test_workflows_use_only_declared_terraform_names(rule, kind):
+    if not rules.declared_terraform(ROOT, kind):
+        pytest.skip(f"terraform/ declares no {kind} yet")
+    assert rule(ROOT) == []
 
 
 # (rule, file, text in the file, what replaces it, words the problem report must contain)
@@ -42,6 +40,13 @@ BROKEN = {
         "hashicorp/setup-terraform@dfe3c3f87815947d99a8997f908cb6525fc44e9e",
         "hashicorp/setup-terraform@v4",
         "not pinned",
+    ),
+    "uses hidden in flow style": (
+        rules.unpinned_uses,
+        CI,
+        "      - name: Install the project\n",
+        "      - {uses: other/action@main}\n      - name: Install the project\n",
+        "cannot read",
     ),
     "pull_request_target": (rules.dangerous_triggers, CI, "  pull_request:\n", "  pull_request_target:\n", "pull_request_target"),
     "deploy on pull requests": (
@@ -67,6 +72,20 @@ BROKEN = {
         "    environment:\n      name: production\n",
         "    environment:\n      name: staging\n",
         "production environment",
+    ),
+    "plan with the apply role": (
+        rules.deploy_gating,
+        PLAN,
+        "vars.AWS_TERRAFORM_PLAN_ROLE_ARN }}",
+        "vars.AWS_TERRAFORM_APPLY_ROLE_ARN }}",
+        "not only push to main",
+    ),
+    "no pull request plan": (
+        rules.plan_gating,
+        PLAN,
+        "vars.AWS_TERRAFORM_PLAN_ROLE_ARN }}",
+        "vars.AWS_TERRAFORM_APPLY_ROLE_ARN }}",
+        "no pull request job",
     ),
     "cancel a running apply": (rules.deploy_gating, DEPLOY, "cancel-in-progress: false", "cancel-in-progress: true", "cancel"),
     "plan for forks": (
@@ -153,20 +172,27 @@ def test_rule_catches_broken_copy(broken_copy, case):
     assert any(expected in p for p in problems), problems
 
 
-def test_undeclared_terraform_variable_is_caught(broken_copy):
+def test_undeclared_terraform_names_are_caught(broken_copy):
     root, mutate = broken_copy
     for tf in (root / "terraform").glob("*.tf"):
         tf.unlink()
-    declared = sorted(
-        {key[len("TF_VAR_") :] for job in rules.Repo(root).jobs() for key in job.spec.get("env", {}) if key.startswith("TF_VAR_")}
-    )
-    (root / "terraform/variables.tf").write_text(
-        "".join(f'variable "{name}" {{\n  type = string\n}}\n' for name in declared), encoding="utf-8"
+    repo = rules.Repo(root)
+    variables = {key[len("TF_VAR_") :] for job in repo.jobs() for key in job.spec.get("env", {}) if key.startswith("TF_VAR_")}
+    outputs = {"site_bucket_name", "distribution_id", "counter_table_name", "site_url"}
+    (root / "terraform/main.tf").write_text(
+        "".join(f'variable "{name}" {{\n  type = string\n}}\n' for name in sorted(variables))
+        + "".join(f'output "{name}" {{\n  value = "x"\n}}\n' for name in sorted(outputs)),
+        encoding="utf-8",
     )
     assert rules.undeclared_terraform_variables(root) == []
+    assert rules.undeclared_terraform_outputs(root) == []
     mutate(DEPLOY, "TF_VAR_domain_name:", "TF_VAR_domain:")
+    mutate(DEPLOY, "terraform output -raw site_url", "terraform output -raw website_url")
     assert rules.undeclared_terraform_variables(root) == [
         "deploy.yml: job terraform: sets TF_VAR_domain, but terraform/ declares no variable domain"
+    ]
+    assert rules.undeclared_terraform_outputs(root) == [
+        "deploy.yml: job terraform: reads terraform output website_url, which terraform/ does not declare"
     ]
 
 

@@ -127,7 +127,7 @@ class Repo:
 
     def all_scripts(self) -> Iterator[tuple[str, str]]:
         for path in self.yaml_files():
-            for script in _run_scripts(load_yaml(path)):
+            for script in _string_values(load_yaml(path), "run"):
                 yield path.name, script
 
     def makefile_targets(self) -> set[str]:
@@ -139,45 +139,39 @@ class Repo:
         return targets
 
 
-def _run_scripts(node: Any) -> Iterator[str]:
+def _string_values(node: Any, key: str) -> Iterator[str]:
+    """Every string value under `key` anywhere in a parsed YAML document."""
     if isinstance(node, dict):
-        if isinstance(node.get("run"), str):
-            yield node["run"]
+        if isinstance(node.get(key), str):
+            yield node[key]
         for value in node.values():
-            yield from _run_scripts(value)
+            yield from _string_values(value, key)
     elif isinstance(node, list):
         for item in node:
-            yield from _run_scripts(item)
-
-
-def _all_uses(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        if isinstance(node.get("uses"), str):
-            yield node["uses"]
-        for value in node.values():
-            yield from _all_uses(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _all_uses(item)
+            yield from _string_values(item, key)
 
 
 # --- the rules -------------------------------------------------------------------------------
 
 
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*['\"]?([^'\"\s#]+)['\"]?\s*(#.*)?$")
+
+
 def unpinned_uses(root: Path) -> list[str]:
     """Every remote `uses:` is a full commit SHA followed by a `# vX.Y.Z` comment."""
-    repo = Repo(root)
     problems = []
-    for path in repo.yaml_files():
-        lines = path.read_text(encoding="utf-8").splitlines()
-        for uses in _all_uses(load_yaml(path)):
+    for path in Repo(root).yaml_files():
+        lines = [m for m in map(USES_LINE.match, path.read_text(encoding="utf-8").splitlines()) if m]
+        parsed = sorted(_string_values(load_yaml(path), "uses"))
+        if sorted(m.group(1) for m in lines) != parsed:
+            problems.append(f"{path.name}: a `uses:` is written in a form this check cannot read line by line")
+        for line in lines:
+            uses, comment = line.group(1), line.group(2) or ""
             if is_local(uses):
                 continue
             if not PINNED.match(uses):
                 problems.append(f"{path.name}: {uses} is not pinned to a 40-hex commit SHA")
-                continue
-            line = next((ln for ln in lines if uses in ln), "")
-            if not VERSION_COMMENT.search(line):
+            elif not VERSION_COMMENT.search(comment):
                 problems.append(f"{path.name}: {uses} has no `# vX.Y.Z` version comment")
     return problems
 
@@ -223,11 +217,13 @@ def deploy_gating(root: Path) -> list[str]:
     """Jobs that change production run on main (push or dispatch) only, after the tests passed."""
     repo = Repo(root)
     problems = []
+    deploys = 0
     for name, data in repo.workflows.items():
         jobs = {j.job_id: j for j in repo.jobs(name)}
         writers = [j for j in jobs.values() if any(r in role for role in j.assumed_roles() for r in WRITER_ROLES)]
         if not writers:
             continue
+        deploys += 1
         triggers = _triggers(data)
         if set(triggers) != {"push", "workflow_dispatch"}:
             problems.append(f"{name}: deploys on {sorted(triggers)}, not only push to main and dispatch")
@@ -251,16 +247,17 @@ def deploy_gating(root: Path) -> list[str]:
             problems.append(f"{name}: needs one fixed concurrency group for every deploy")
         if concurrency.get("cancel-in-progress") is not False:
             problems.append(f"{name}: a newer run could cancel a running apply (cancel-in-progress)")
+    if not deploys:
+        problems.append("no workflow assumes the apply or deploy role")
     return problems
 
 
 def plan_gating(root: Path) -> list[str]:
     """The read-only plan role is used by pull requests of this repository only, never for apply."""
     repo = Repo(root)
-    problems = []
-    for job in repo.jobs():
-        if not any(PLAN_ROLE in role for role in job.assumed_roles()):
-            continue
+    planners = [j for j in repo.jobs() if any(PLAN_ROLE in role for role in j.assumed_roles())]
+    problems = [] if planners else ["no pull request job assumes the plan role"]
+    for job in planners:
         if set(_triggers(repo.workflows[job.workflow])) != {"pull_request"}:
             problems.append(f"{job.where}: the plan role is assumed outside pull_request")
         if FORK_GUARD not in job.condition:
@@ -405,21 +402,42 @@ def terraform_pipeline(root: Path) -> list[str]:
     return problems
 
 
-def undeclared_terraform_variables(root: Path) -> list[str]:
-    """Every TF_VAR_x a workflow sets is a variable the Terraform configuration declares."""
+def declared_terraform(root: Path, kind: str) -> set[str]:
+    """Names of the `variable` or `output` blocks in terraform/*.tf."""
     import hcl2
 
-    declared = set()
+    names: set[str] = set()
     for tf in sorted((root / "terraform").glob("*.tf")):
         with tf.open(encoding="utf-8") as handle:
-            for block in hcl2.load(handle).get("variable", []):
-                declared.update(name.strip('"') for name in block)  # python-hcl2 8 keeps the quotes
-    repo = Repo(root)
+            for block in hcl2.load(handle).get(kind, []):
+                names.update(name.strip('"') for name in block)  # python-hcl2 8 keeps the quotes
+    return names
+
+
+def undeclared_terraform_variables(root: Path) -> list[str]:
+    """Every TF_VAR_x a workflow sets is a variable the Terraform configuration declares.
+
+    Terraform silently ignores an environment variable for an undeclared name, so a typo here
+    would deploy with the default instead.
+    """
+    declared = declared_terraform(root, "variable")
     return [
         f"{job.where}: sets {key}, but terraform/ declares no variable {key[len('TF_VAR_'):]}"
-        for job in repo.jobs()
+        for job in Repo(root).jobs()
         for key in (job.spec.get("env") or {})
         if key.startswith("TF_VAR_") and key[len("TF_VAR_") :] not in declared
+    ]
+
+
+def undeclared_terraform_outputs(root: Path) -> list[str]:
+    """Every `terraform output NAME` a workflow reads is an output of the configuration."""
+    declared = declared_terraform(root, "output")
+    return [
+        f"{job.where}: reads terraform output {name}, which terraform/ does not declare"
+        for job in Repo(root).jobs()
+        for script in job.scripts()
+        for name in re.findall(r"terraform\s+output\s+(?:-\w+\s+)*(\w+)", script)
+        if name not in declared
     ]
 
 
