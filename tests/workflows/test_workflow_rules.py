@@ -148,6 +148,7 @@ BROKEN = {
         "",
         "use_lockfile",
     ),
+    "publish without its site URL": (rules.publish_targets, DEPLOY, "      SITEURL: ", "      SITE_URL: ", "SITEURL"),
     "undocumented variable": (rules.documented_variables, DEPLOY, "vars.DOMAIN_NAME", "vars.SITE_DOMAIN", "SITE_DOMAIN"),
     "artifacts on success only": (rules.ci_job, CI, "if: failure()", "if: success()", "test-artifacts"),
     "no browser install": (

@@ -441,6 +441,28 @@ def undeclared_terraform_outputs(root: Path) -> list[str]:
     ]
 
 
+def publish_targets(root: Path) -> list[str]:
+    """A job running `make publish` sets every target publish needs, so it never asks Terraform."""
+    from deploy.targets import SOURCES, resolve_targets
+
+    needed = ("bucket", "distribution_id", "table", "region", "site_url")
+    problems = []
+    for job in Repo(root).jobs():
+        if not any(goal == "publish" for s in job.scripts() for goal in _make_goals(s)):
+            continue
+        environ = {name: "set" for name in job.spec.get("env") or {}}
+        if job.uses_of(AWS_CREDENTIALS):
+            environ["AWS_REGION"] = "set"  # exported by configure-aws-credentials
+        # An empty Terraform folder: a target the environment leaves out stays unknown.
+        targets = resolve_targets(environ=environ, terraform_dir=root / "no-terraform-here")
+        problems += [
+            f"{job.where}: `make publish` gets no {SOURCES[name].env}"
+            for name in needed
+            if getattr(targets, name) is None
+        ]
+    return problems
+
+
 def documented_variables(root: Path) -> list[str]:
     """The workflows read only the repository variables docs/architecture.md lists."""
     contract = (root / "docs/architecture.md").read_text(encoding="utf-8")
@@ -498,5 +520,6 @@ RULES = [
     long_lived_credentials,
     terraform_pipeline,
     documented_variables,
+    publish_targets,
     ci_job,
 ]
