@@ -1,0 +1,189 @@
+"""The pure stages of publish (diff, plan, invalidation paths, the state document), alone."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from hypothesis import given, strategies as st
+
+from deploy.diff import (
+    COPY,
+    DELETE,
+    UNCHANGED,
+    UPLOAD,
+    Action,
+    PlanRefused,
+    RemoteObject,
+    diff,
+    invalidation_paths,
+    make_plan,
+    needs_inspection,
+    url_paths,
+    walk_local,
+)
+from deploy.headers import Headers, headers_for
+from deploy.remote import PublishState
+
+
+def site(tmp_path: Path, files: dict[str, bytes]) -> dict:
+    for key, data in files.items():
+        path = tmp_path / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return walk_local(tmp_path)
+
+
+def as_published(local: dict) -> dict[str, RemoteObject]:
+    """The bucket right after publishing ``local``: single-part ETags are MD5s."""
+    return {
+        key: RemoteObject(key, f.md5, f.size, md5=f.md5, headers=f.headers)
+        for key, f in local.items()
+    }
+
+
+def test_walk_local_keys_digests_and_headers(tmp_path):
+    local = site(tmp_path, {"posts/x/index.html": b"<p>x</p>", ".publish-state.json": b"{}"})
+
+    assert list(local) == ["posts/x/index.html"]
+    entry = local["posts/x/index.html"]
+    assert entry.md5 == hashlib.md5(b"<p>x</p>").hexdigest()
+    assert entry.sha256 == hashlib.sha256(b"<p>x</p>").hexdigest()
+    assert entry.size == 8 and entry.headers == headers_for("posts/x/index.html")
+
+
+def test_diff_gives_every_action_a_reason(tmp_path):
+    local = site(
+        tmp_path,
+        {"same.html": b"same", "new.html": b"new", "grown.html": b"grown!", "edited.html": b"abcd", "css/a.css": b"a"},
+    )
+    remote = as_published(local)
+    del remote["new.html"]
+    remote["grown.html"] = RemoteObject("grown.html", "0" * 32, 5, md5="0" * 32, headers=local["grown.html"].headers)
+    remote["edited.html"] = RemoteObject("edited.html", "1" * 32, 4, md5="1" * 32, headers=local["edited.html"].headers)
+    remote["css/a.css"].headers = Headers("text/css; charset=utf-8", "no-cache")
+    remote["gone.html"] = RemoteObject("gone.html", "2" * 32, 3, md5="2" * 32)
+
+    reasons = {a.key: (a.kind, a.reason) for a in diff(local, remote)}
+
+    assert reasons == {
+        "css/a.css": (COPY, "headers differ: cache-control 'no-cache' -> 'public, max-age=3600'"),
+        "edited.html": (UPLOAD, "md5 differs"),
+        "gone.html": (DELETE, "not in the build output"),
+        "grown.html": (UPLOAD, "size differs (5 -> 6 bytes)"),
+        "new.html": (UPLOAD, "missing remotely"),
+        "same.html": (UNCHANGED, "same content and headers"),
+    }
+    assert {a.kind for a in diff(local, remote, force=True) if a.key != "gone.html"} == {UPLOAD}
+
+
+@given(st.dictionaries(st.from_regex(r"[a-z]{1,8}(/[a-z]{1,8}){0,2}\.(html|css|png)", fullmatch=True), st.binary(max_size=64), max_size=12))
+def test_a_bucket_holding_exactly_the_build_has_nothing_to_do(tmp_path_factory, files):
+    local = site(tmp_path_factory.mktemp("out"), files)
+    assert {a.kind for a in diff(local, as_published(local))} <= {UNCHANGED}
+
+
+def test_a_sha256_from_metadata_decides_for_multipart_objects(tmp_path):
+    local = site(tmp_path, {"big.bin": b"x" * 100})["big.bin"]
+    multipart = RemoteObject("big.bin", "abc-2", 100, sha256=local.sha256, headers=local.headers)
+    assert [a.kind for a in diff({"big.bin": local}, {"big.bin": multipart})] == [UNCHANGED]
+    multipart.sha256 = "0" * 64
+    assert [a.reason for a in diff({"big.bin": local}, {"big.bin": multipart})] == ["sha256 differs"]
+
+
+def test_only_objects_that_may_be_unchanged_are_inspected(tmp_path):
+    local = site(tmp_path, {"a.html": b"aaaa"})["a.html"]
+    unknown_headers = RemoteObject("a.html", local.md5, 4, md5=local.md5)
+    assert needs_inspection(local, unknown_headers)
+    assert not needs_inspection(local, RemoteObject("a.html", "0" * 32, 4, md5="0" * 32))
+    assert not needs_inspection(local, RemoteObject("a.html", "x-2", 5))
+    assert needs_inspection(local, RemoteObject("a.html", "x-2", 4))  # multipart, digest unknown
+    assert not needs_inspection(local, RemoteObject("a.html", local.md5, 4, md5=local.md5, headers=local.headers))
+
+
+def test_plan_orders_assets_then_pages_then_feeds_and_deletes_last(tmp_path):
+    keys = ["index.html", "feeds/all.atom.xml", "counter-pages.json", "js/counter.0123456789.js", "images/a.png", "posts/x/index.html"]
+    local = site(tmp_path, {key: b"x" for key in keys})
+    actions = diff(local, {"old.html": RemoteObject("old.html", "0" * 32, 1)})
+
+    plan = make_plan(actions)
+
+    assert [sorted(a.key for a in phase) for phase in plan.phases] == [
+        ["images/a.png", "js/counter.0123456789.js"],
+        ["index.html", "posts/x/index.html"],
+        ["counter-pages.json", "feeds/all.atom.xml"],
+    ]
+    assert [a.key for a in plan.deletes] == ["old.html"]
+
+
+def test_plan_refuses_more_deletes_than_allowed():
+    remote = {f"p{i}.html": RemoteObject(f"p{i}.html", "0" * 32, 1) for i in range(5)}
+    actions = diff({}, remote)
+    assert len(make_plan(actions, max_deletes=5).deletes) == 5
+    with pytest.raises(PlanRefused, match="refusing to delete 5 objects"):
+        make_plan(actions, max_deletes=4)
+
+
+@pytest.mark.parametrize(
+    "key, paths",
+    [
+        ("index.html", ["/", "/index.html"]),
+        ("posts/x/index.html", ["/posts/x/", "/posts/x/index.html"]),
+        ("page/2/index.html", ["/page/2/", "/page/2/index.html"]),
+        ("404.html", ["/404.html"]),
+        ("feeds/all.atom.xml", ["/feeds/all.atom.xml"]),
+        ("posts/café/index.html", ["/posts/caf%C3%A9/", "/posts/caf%C3%A9/index.html"]),
+        ("images/a b*.png", ["/images/a%20b%2A.png"]),
+    ],
+)
+def test_url_forms_of_a_key(key, paths):
+    assert url_paths(key) == paths
+
+
+def test_only_replaced_or_deleted_objects_are_invalidated():
+    old = RemoteObject("posts/x/index.html", "0" * 32, 1)
+    actions = [
+        Action(UPLOAD, "posts/new/index.html", "missing remotely"),
+        Action(UPLOAD, "posts/x/index.html", "md5 differs", remote=old),
+        Action(DELETE, "tags/gone/index.html", "not in the build output", remote=old),
+        Action(UNCHANGED, "index.html", "same content and headers", remote=old),
+    ]
+    assert invalidation_paths(actions) == [
+        "/posts/x/",
+        "/posts/x/index.html",
+        "/tags/gone/",
+        "/tags/gone/index.html",
+    ]
+    assert invalidation_paths(actions, threshold=3) == ["/*"]
+    assert invalidation_paths(actions, threshold=4) != ["/*"]
+
+
+def test_publish_state_round_trips_and_a_damaged_one_is_empty():
+    html = Headers("text/html; charset=utf-8", "public, max-age=0, must-revalidate")
+    state = PublishState(
+        {
+            "a.html": RemoteObject("a.html", "a" * 32, 3, md5="a" * 32, headers=html),
+            "big.bin": RemoteObject("big.bin", "b" * 32 + "-3", 9, sha256="c" * 64, headers=html),
+        },
+        ["/a.html"],
+    )
+
+    again = PublishState.from_json(state.to_json())
+
+    assert again == state
+    assert PublishState.from_json(b"{not json") == PublishState()
+    assert PublishState.from_json(b'{"headers": [], "objects": {"a": {"etag": "x", "size": 1, "h": 3}}}') == PublishState()
+
+
+def test_state_applies_only_to_objects_whose_etag_it_recorded():
+    html = Headers("text/html; charset=utf-8", "no-cache")
+    state = PublishState({"a.html": RemoteObject("a.html", "x-2", 3, sha256="f" * 64, headers=html)})
+    same = {"a.html": RemoteObject("a.html", "x-2", 3)}
+    rewritten = {"a.html": RemoteObject("a.html", "y-2", 3)}
+
+    state.apply_to(same)
+    state.apply_to(rewritten)
+
+    assert (same["a.html"].sha256, same["a.html"].headers) == ("f" * 64, html)
+    assert (rewritten["a.html"].sha256, rewritten["a.html"].headers) == (None, None)
