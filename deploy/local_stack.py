@@ -1,0 +1,277 @@
+"""The whole stack on one machine: moto (S3, DynamoDB, CloudFront) + the local edge.
+
+``LocalStack.start()`` runs the same steps as a real deployment, against moto instead of AWS:
+provision the bucket, table and distribution with the names Terraform uses by default, build the
+site, publish it with the real publish code, register its pages, then serve it through the edge.
+
+``AWS_ENDPOINT_URL`` (or ``endpoint_url=``) points everything at another AWS-compatible endpoint
+such as LocalStack or DynamoDB Local instead of the embedded moto server.
+
+Persistence: moto keeps its state in memory only, so ``persist=True`` snapshots the counter
+table (counts and today's visitor markers) to ``.local-state/counter-table.json`` when the stack
+stops and loads it back when it starts. The bucket needs no snapshot: it is republished from
+``output/`` at every start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+
+from deploy.edge import EdgeServer, SiteOrigin, start_edge
+from deploy.site import PROJECT_ROOT, build_site
+
+log = logging.getLogger(__name__)
+
+# moto's account id; the Terraform stack names the bucket "<project>-site-<account id>".
+LOCAL_ACCOUNT_ID = "123456789012"
+DEFAULT_PROJECT = "blog"
+DEFAULT_REGION = "us-east-1"
+STATE_DIR = PROJECT_ROOT / ".local-state"
+# moto accepts any credentials; fixed ones keep real credentials out of local traffic.
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local"}
+
+
+@dataclass
+class LocalNames:
+    """The names the Terraform stack uses by default (variables.tf: project_name = "blog")."""
+
+    project: str = DEFAULT_PROJECT
+    region: str = DEFAULT_REGION
+    site_name: str = "localhost"
+
+    @property
+    def bucket(self) -> str:
+        return f"{self.project}-site-{LOCAL_ACCOUNT_ID}"
+
+    @property
+    def table(self) -> str:
+        return f"{self.project}-counter"
+
+
+@dataclass
+class LocalStack:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    endpoint_url: str | None = None
+    persist: bool = False
+    output_dir: Path = PROJECT_ROOT / "output"
+    build: bool = True
+    names: LocalNames = field(default_factory=LocalNames)
+
+    def __post_init__(self):
+        self._moto = None
+        self.edge: EdgeServer | None = None
+        self.distribution_id: str | None = None
+        self._saved_env: dict[str, str | None] = {}
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> "LocalStack":
+        self.endpoint_url = self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or self._start_moto()
+        self._set_environment()
+        session = boto3.session.Session(region_name=self.names.region)
+        self.s3 = session.client("s3", endpoint_url=self.endpoint_url)
+        self.dynamodb = session.client("dynamodb", endpoint_url=self.endpoint_url)
+        self.cloudfront = session.client("cloudfront", endpoint_url=self.endpoint_url)
+        self._provision()
+        if self.persist:
+            self._restore_counts()
+        if self.build:
+            build_site("pelicanconf.py", self.output_dir)
+        self.publish()
+        handler = self._counter_handler()
+        try:
+            self.edge, _ = start_edge(self.host, self.port, SiteOrigin(self.s3, self.names.bucket), handler)
+        except OSError as error:
+            self.stop()
+            raise PortInUse(f"cannot listen on {self.host}:{self.port} ({error.strerror}); set PORT to a free port") from error
+        return self
+
+    def stop(self) -> None:
+        if self.edge is not None:
+            self.edge.shutdown()
+            self.edge.server_close()
+            self.edge = None
+        if self.persist and getattr(self, "dynamodb", None) is not None:
+            self._save_counts()
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env = {}
+
+    def __enter__(self) -> "LocalStack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self.edge is not None, "start() first"
+        return self.edge.url
+
+    # --- steps ---------------------------------------------------------------------------------
+
+    def _start_moto(self) -> str:
+        from moto.server import ThreadedMotoServer
+
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def _set_environment(self) -> None:
+        wanted = {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_DEFAULT_REGION": self.names.region,
+            "AWS_REGION": self.names.region,
+            "TABLE_NAME": self.names.table,
+            "SITE_NAME": self.names.site_name,
+        }
+        if self._moto is not None:
+            wanted.update(LOCAL_CREDENTIALS)
+        for name, value in wanted.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    def _provision(self) -> None:
+        from counter_lambda.counter import create_table
+
+        existing = {b["Name"] for b in self.s3.list_buckets().get("Buckets", [])}
+        if self.names.bucket not in existing:
+            self.s3.create_bucket(Bucket=self.names.bucket)
+        self.s3.put_public_access_block(
+            Bucket=self.names.bucket,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True, "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
+            },
+        )
+        if self.names.table not in self.dynamodb.list_tables().get("TableNames", []):
+            create_table(self.dynamodb, self.names.table)
+        self.distribution_id = self._distribution()
+
+    def _distribution(self) -> str:
+        comment = f"{self.names.project} site"
+        for item in self.cloudfront.list_distributions().get("DistributionList", {}).get("Items", []) or []:
+            if item.get("Comment") == comment:
+                return item["Id"]
+        origin_id = "site-bucket"
+        created = self.cloudfront.create_distribution(
+            DistributionConfig={
+                "CallerReference": f"{self.names.project}-local",
+                "Comment": comment,
+                "Enabled": True,
+                "DefaultRootObject": "index.html",
+                "Origins": {
+                    "Quantity": 1,
+                    "Items": [{
+                        "Id": origin_id,
+                        "DomainName": f"{self.names.bucket}.s3.{self.names.region}.amazonaws.com",
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                    }],
+                },
+                "DefaultCacheBehavior": {
+                    "TargetOriginId": origin_id,
+                    "ViewerProtocolPolicy": "redirect-to-https",
+                    "MinTTL": 0,
+                    "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+                    "TrustedSigners": {"Enabled": False, "Quantity": 0},
+                },
+            }
+        )
+        return created["Distribution"]["Id"]
+
+    def publish(self) -> None:
+        """Publish ``output/`` into the local bucket and register its pages, with the real publish code."""
+        from deploy.publish import publish
+
+        summary = publish(
+            self.output_dir,
+            self.names.bucket,
+            distribution_id=self.distribution_id,
+            table=self.names.table,
+            endpoint_url=self.endpoint_url,
+            region=self.names.region,
+        )
+        log.info("%s", summary.line())
+
+    def _counter_handler(self):
+        from counter_lambda import handler as counter_handler
+
+        counter_handler.configure(
+            client=self.dynamodb, table_name=self.names.table, site_name=self.names.site_name
+        )
+        return counter_handler.handler
+
+    # --- persistence ---------------------------------------------------------------------------
+
+    @property
+    def _snapshot(self) -> Path:
+        return STATE_DIR / "counter-table.json"
+
+    def _save_counts(self) -> None:
+        items: list[dict] = []
+        for page in self.dynamodb.get_paginator("scan").paginate(TableName=self.names.table):
+            items.extend(page["Items"])
+        STATE_DIR.mkdir(exist_ok=True)
+        temporary = self._snapshot.with_suffix(".tmp")
+        temporary.write_text(json.dumps(items))
+        temporary.replace(self._snapshot)
+        log.info("saved %d counter items to %s", len(items), self._snapshot)
+
+    def _restore_counts(self) -> None:
+        if not self._snapshot.exists():
+            return
+        items = json.loads(self._snapshot.read_text())
+        for start in range(0, len(items), 25):
+            request = {self.names.table: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]}
+            while request:
+                request = self.dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+        log.info("restored %d counter items from %s", len(items), self._snapshot)
+
+
+class PortInUse(RuntimeError):
+    pass
+
+
+def serve(port: int = 8000, persist: bool = False, host: str = "127.0.0.1") -> None:
+    """``make serve``: start the stack, print the URL, run until Ctrl-C, stop cleanly."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    started = time.perf_counter()
+    stack = LocalStack(host=host, port=port, persist=persist)
+    try:
+        stack.start()
+    except PortInUse as error:
+        raise SystemExit(f"error: {error}") from None
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    print(
+        f"\n  Field Notes is running at {stack.url}/  (ready in {time.perf_counter() - started:.1f} s)\n"
+        f"  AWS endpoint (moto): {stack.endpoint_url}   bucket {stack.names.bucket}   table {stack.names.table}\n"
+        f"  Counts {'are kept in .local-state/' if persist else 'last while this runs (--persist keeps them)'}."
+        "  Ctrl-C stops.\n",
+        flush=True,
+    )
+    try:
+        while not stopping.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("stopping…", flush=True)
+        stack.stop()

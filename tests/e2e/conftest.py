@@ -1,0 +1,77 @@
+"""The local stack on a free port and a real Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from deploy.local_stack import LocalStack
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DEBIAN_CHROMIUM = "/usr/bin/chromium"
+# This machine's network is closed: without these flags Chromium keeps dialling out.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    with LocalStack(port=0, output_dir=tmp_path_factory.mktemp("e2e-site") / "output") as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        options = {"args": CHROMIUM_ARGS}
+        if os.path.exists(DEBIAN_CHROMIUM):
+            options["executable_path"] = DEBIAN_CHROMIUM
+        launched = playwright.chromium.launch(**options)
+        yield launched
+        launched.close()
+
+
+class PageWatch:
+    """What a reader's browser did on one page: console lines, script errors, API requests."""
+
+    def __init__(self, page):
+        self.page = page
+        self.console: list[tuple[str, str]] = []
+        self.page_errors: list[str] = []
+        self.api_requests: list[str] = []
+        page.on("console", lambda message: self.console.append((message.type, message.text)))
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        page.on("request", lambda request: self._request(request))
+
+    def _request(self, request):
+        if "/api/" in request.url:
+            self.api_requests.append(f"{request.method} {request.url}")
+
+
+@pytest.fixture
+def context(browser, request):
+    options = getattr(request, "param", None) or {}
+    created = browser.new_context(viewport={"width": 1100, "height": 900}, **options)
+    yield created
+    created.close()
+
+
+@pytest.fixture
+def watched(context):
+    return PageWatch(context.new_page())
