@@ -1,0 +1,340 @@
+# GitHub Actions roles (OIDC, no stored keys): publish, Terraform apply and Terraform plan.
+# Nothing here is created while github_repository is empty.
+locals {
+  github_enabled = var.github_repository != ""
+
+  github_oidc_provider_arn = var.github_oidc_provider_arn != "" ? var.github_oidc_provider_arn : one(aws_iam_openid_connect_provider.github[*].arn)
+
+  # Token subjects: pushes to main, jobs in the deployment environment, and pull requests.
+  github_release_subjects = [
+    "repo:${var.github_repository}:ref:refs/heads/main",
+    "repo:${var.github_repository}:environment:${var.github_environment}",
+  ]
+  github_pull_request_subjects = ["repo:${var.github_repository}:pull_request"]
+
+  # A filtered for-expression rather than a conditional: the roles differ in shape.
+  github_roles = { for role, settings in {
+    deploy = {
+      name        = "${var.project_name}-github-deploy"
+      description = "GitHub Actions publish: sync the site bucket, invalidate, register pages"
+      subjects    = local.github_release_subjects
+      statements  = local.deploy_statements
+    }
+    terraform_apply = {
+      name        = "${var.project_name}-terraform-apply"
+      description = "GitHub Actions terraform apply of this stack"
+      subjects    = local.github_release_subjects
+      statements  = concat(local.stack_read_statements, local.stack_write_statements, local.state_write_statements)
+    }
+    terraform_plan = {
+      name        = "${var.project_name}-terraform-plan"
+      description = "GitHub Actions terraform plan on pull requests (read-only)"
+      subjects    = local.github_pull_request_subjects
+      statements  = concat(local.stack_read_statements, local.state_read_statements)
+    }
+  } : role => settings if local.github_enabled }
+
+  site_bucket_arn    = "arn:${local.partition}:s3:::${local.site_bucket_name}"
+  log_bucket_arn     = "arn:${local.partition}:s3:::${local.access_log_bucket_name}"
+  state_bucket_arn   = "arn:${local.partition}:s3:::${var.state_bucket_name}"
+  state_object_arn   = "${local.state_bucket_arn}/${var.state_key}"
+  cloudfront_arn     = "arn:${local.partition}:cloudfront::${local.account_id}"
+  lambda_arn         = "arn:${local.partition}:lambda:${var.aws_region}:${local.account_id}:function:${local.counter_function_name}"
+  log_group_arn      = "arn:${local.partition}:logs:${var.aws_region}:${local.account_id}:log-group"
+  apigateway_arn     = "arn:${local.partition}:apigateway:${var.aws_region}::"
+  iam_arn            = "arn:${local.partition}:iam::${local.account_id}"
+  wafv2_global_arn   = "arn:${local.partition}:wafv2:us-east-1:${local.account_id}:global"
+  stack_log_groups   = ["/aws/lambda/${local.counter_function_name}", "/aws/apigateway/${var.project_name}-counter"]
+  stack_log_group_arns = flatten([
+    for name in local.stack_log_groups : ["${local.log_group_arn}:${name}", "${local.log_group_arn}:${name}:*"]
+  ])
+
+  # Publish, exactly: docs/architecture.md "S3 and CloudFront actions" and "DynamoDB actions".
+  deploy_statements = [
+    { sid = "ListSite", actions = ["s3:ListBucket"], resources = [local.site_bucket_arn], conditions = [] },
+    { sid = "SyncSite", actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], resources = ["${local.site_bucket_arn}/*"], conditions = [] },
+    { sid = "Invalidate", actions = ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"], resources = [aws_cloudfront_distribution.site.arn], conditions = [] },
+    { sid = "RegisterPages", actions = ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DescribeTable"], resources = [aws_dynamodb_table.counter.arn], conditions = [] },
+    # `terraform output -json` resolves the targets; publish never writes the state.
+    { sid = "ReadStateBucket", actions = ["s3:ListBucket"], resources = [local.state_bucket_arn], conditions = [] },
+    { sid = "ReadState", actions = ["s3:GetObject"], resources = [local.state_object_arn], conditions = [] },
+  ]
+
+  state_read_statements = [
+    { sid = "ListStateBucket", actions = ["s3:ListBucket"], resources = [local.state_bucket_arn], conditions = [] },
+    { sid = "ReadState", actions = ["s3:GetObject"], resources = [local.state_object_arn], conditions = [] },
+    { sid = "LockState", actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], resources = ["${local.state_object_arn}.tflock"], conditions = [] },
+  ]
+  state_write_statements = [
+    { sid = "ListStateBucket", actions = ["s3:ListBucket"], resources = [local.state_bucket_arn], conditions = [] },
+    { sid = "ReadWriteState", actions = ["s3:GetObject", "s3:PutObject"], resources = [local.state_object_arn], conditions = [] },
+    { sid = "LockState", actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], resources = ["${local.state_object_arn}.tflock"], conditions = [] },
+  ]
+
+  # What `terraform plan` reads to refresh this stack. Resources are this stack's names where the
+  # service's ARNs carry a name; CloudFront, ACM and API Gateway ARNs carry random ids, so those
+  # are scoped to this account (docs/deploy.md, "What the roles may do").
+  stack_read_statements = [
+    {
+      sid       = "ReadBuckets"
+      actions   = ["s3:ListBucket", "s3:GetBucket*", "s3:GetAccelerateConfiguration", "s3:GetLifecycleConfiguration", "s3:GetReplicationConfiguration", "s3:GetEncryptionConfiguration"]
+      resources = [local.site_bucket_arn, local.log_bucket_arn]
+      conditions = []
+    },
+    {
+      sid       = "ReadCdn"
+      actions   = ["cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:ListTagsForResource", "cloudfront:GetOriginAccessControl", "cloudfront:GetResponseHeadersPolicy", "cloudfront:GetFunction", "cloudfront:DescribeFunction"]
+      resources = ["${local.cloudfront_arn}:distribution/*", "${local.cloudfront_arn}:origin-access-control/*", "${local.cloudfront_arn}:response-headers-policy/*", "${local.cloudfront_arn}:function/${var.project_name}-*"]
+      conditions = []
+    },
+    {
+      sid       = "ReadCertificate"
+      actions   = ["acm:DescribeCertificate", "acm:ListTagsForCertificate"]
+      resources = ["arn:${local.partition}:acm:us-east-1:${local.account_id}:certificate/*"]
+      conditions = []
+    },
+    {
+      sid       = "ReadZone"
+      actions   = ["route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:ListTagsForResource"]
+      resources = ["arn:${local.partition}:route53:::hostedzone/${data.aws_route53_zone.site.zone_id}"]
+      conditions = []
+    },
+    {
+      sid       = "ReadDnsChanges"
+      actions   = ["route53:GetChange"]
+      resources = ["arn:${local.partition}:route53:::change/*"]
+      conditions = []
+    },
+    {
+      sid       = "ReadTable"
+      actions   = ["dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource"]
+      resources = [aws_dynamodb_table.counter.arn]
+      conditions = []
+    },
+    {
+      sid       = "ReadFunction"
+      actions   = ["lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetFunctionCodeSigningConfig", "lambda:GetFunctionConcurrency", "lambda:GetPolicy", "lambda:GetRuntimeManagementConfig", "lambda:ListVersionsByFunction", "lambda:ListTags"]
+      resources = [local.lambda_arn]
+      conditions = []
+    },
+    {
+      sid       = "ReadLogGroups"
+      actions   = ["logs:ListTagsForResource", "logs:ListTagsLogGroup"]
+      resources = local.stack_log_group_arns
+      conditions = []
+    },
+    {
+      sid       = "ReadApi"
+      actions   = ["apigateway:GET"]
+      resources = ["${local.apigateway_arn}/apis", "${local.apigateway_arn}/apis/*", "${local.apigateway_arn}/tags/*"]
+      conditions = []
+    },
+    {
+      sid       = "ReadRoles"
+      actions   = ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"]
+      resources = ["${local.iam_arn}:role/${var.project_name}-*"]
+      conditions = []
+    },
+    {
+      sid       = "ReadGitHubOidcProvider"
+      actions   = ["iam:GetOpenIDConnectProvider"]
+      resources = ["${local.iam_arn}:oidc-provider/token.actions.githubusercontent.com"]
+      conditions = []
+    },
+    {
+      sid       = "ReadWebAcl"
+      actions   = ["wafv2:GetWebACL", "wafv2:ListTagsForResource"]
+      resources = ["${local.wafv2_global_arn}/webacl/${var.project_name}-cdn/*"]
+      conditions = []
+    },
+    {
+      # These calls have no resource-level permissions (IAM accepts only "*"): the lookups of
+      # the hosted zone, AWS's managed CloudFront policies and log groups by name, and the
+      # log-delivery reads API Gateway's access logging needs.
+      sid = "ReadUnscoped"
+      actions = [
+        "route53:ListHostedZones", "route53:ListHostedZonesByName",
+        "cloudfront:ListCachePolicies", "cloudfront:GetCachePolicy", "cloudfront:ListOriginRequestPolicies", "cloudfront:GetOriginRequestPolicy",
+        "logs:DescribeLogGroups", "logs:DescribeResourcePolicies", "logs:GetLogDelivery", "logs:ListLogDeliveries",
+      ]
+      resources  = ["*"]
+      conditions = []
+    },
+  ]
+
+  # What `terraform apply` changes, on top of the reads. No dynamodb:DeleteTable: the counts
+  # outlive any apply (with deletion protection and prevent_destroy).
+  stack_write_statements = [
+    {
+      sid       = "ManageBuckets"
+      actions   = ["s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucket*", "s3:DeleteBucketPolicy", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration"]
+      resources = [local.site_bucket_arn, local.log_bucket_arn]
+      conditions = []
+    },
+    {
+      sid = "ManageCdn"
+      actions = [
+        "cloudfront:CreateDistribution", "cloudfront:CreateDistributionWithTags", "cloudfront:UpdateDistribution", "cloudfront:DeleteDistribution",
+        "cloudfront:TagResource", "cloudfront:UntagResource",
+        "cloudfront:CreateOriginAccessControl", "cloudfront:UpdateOriginAccessControl", "cloudfront:DeleteOriginAccessControl",
+        "cloudfront:CreateResponseHeadersPolicy", "cloudfront:UpdateResponseHeadersPolicy", "cloudfront:DeleteResponseHeadersPolicy",
+        "cloudfront:CreateFunction", "cloudfront:UpdateFunction", "cloudfront:PublishFunction", "cloudfront:DeleteFunction",
+      ]
+      resources  = ["${local.cloudfront_arn}:distribution/*", "${local.cloudfront_arn}:origin-access-control/*", "${local.cloudfront_arn}:response-headers-policy/*", "${local.cloudfront_arn}:function/${var.project_name}-*"]
+      conditions = []
+    },
+    {
+      sid       = "ManageCertificate"
+      actions   = ["acm:RequestCertificate", "acm:DeleteCertificate", "acm:AddTagsToCertificate", "acm:RemoveTagsFromCertificate", "acm:UpdateCertificateOptions"]
+      resources = ["arn:${local.partition}:acm:us-east-1:${local.account_id}:certificate/*"]
+      conditions = []
+    },
+    {
+      sid       = "ManageRecords"
+      actions   = ["route53:ChangeResourceRecordSets"]
+      resources = ["arn:${local.partition}:route53:::hostedzone/${data.aws_route53_zone.site.zone_id}"]
+      conditions = []
+    },
+    {
+      sid       = "ManageTable"
+      actions   = ["dynamodb:CreateTable", "dynamodb:UpdateTable", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTimeToLive", "dynamodb:TagResource", "dynamodb:UntagResource"]
+      resources = [aws_dynamodb_table.counter.arn]
+      conditions = []
+    },
+    {
+      sid = "ManageFunction"
+      actions = [
+        "lambda:CreateFunction", "lambda:DeleteFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
+        "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency", "lambda:AddPermission", "lambda:RemovePermission",
+        "lambda:TagResource", "lambda:UntagResource",
+      ]
+      resources  = [local.lambda_arn]
+      conditions = []
+    },
+    {
+      sid       = "PassCounterRole"
+      actions   = ["iam:PassRole"]
+      resources = ["${local.iam_arn}:role/${var.project_name}-counter-lambda"]
+      conditions = [
+        { test = "StringEquals", variable = "iam:PassedToService", values = ["lambda.amazonaws.com"] },
+      ]
+    },
+    {
+      sid       = "ManageLogGroups"
+      actions   = ["logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:TagResource", "logs:UntagResource", "logs:TagLogGroup", "logs:UntagLogGroup"]
+      resources = local.stack_log_group_arns
+      conditions = []
+    },
+    {
+      sid       = "ManageApi"
+      actions   = ["apigateway:POST", "apigateway:PATCH", "apigateway:PUT", "apigateway:DELETE"]
+      resources = ["${local.apigateway_arn}/apis", "${local.apigateway_arn}/apis/*", "${local.apigateway_arn}/tags/*"]
+      conditions = []
+    },
+    {
+      sid = "ManageRoles"
+      actions = [
+        "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy",
+        "iam:TagRole", "iam:UntagRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:ListInstanceProfilesForRole",
+      ]
+      resources  = ["${local.iam_arn}:role/${var.project_name}-*"]
+      conditions = []
+    },
+    {
+      sid = "ManageGitHubOidcProvider"
+      actions = [
+        "iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider", "iam:TagOpenIDConnectProvider", "iam:UntagOpenIDConnectProvider",
+        "iam:UpdateOpenIDConnectProviderThumbprint", "iam:AddClientIDToOpenIDConnectProvider", "iam:RemoveClientIDFromOpenIDConnectProvider",
+      ]
+      resources  = ["${local.iam_arn}:oidc-provider/token.actions.githubusercontent.com"]
+      conditions = []
+    },
+    {
+      sid        = "ManageWebAcl"
+      actions    = ["wafv2:CreateWebACL", "wafv2:UpdateWebACL", "wafv2:DeleteWebACL", "wafv2:TagResource", "wafv2:UntagResource"]
+      resources  = ["${local.wafv2_global_arn}/webacl/${var.project_name}-cdn/*", "${local.wafv2_global_arn}/managedruleset/*/*"]
+      conditions = []
+    },
+    {
+      # API Gateway's access logging is set up through CloudWatch Logs' vended-log delivery,
+      # whose calls accept only "*" (AWS: "Permissions for CloudWatch logging", HTTP APIs).
+      sid        = "DeliverApiAccessLogs"
+      actions    = ["logs:CreateLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:PutResourcePolicy"]
+      resources  = ["*"]
+      conditions = []
+    },
+  ]
+}
+
+resource "aws_iam_openid_connect_provider" "github" {
+  count = local.github_enabled && var.github_oidc_provider_arn == "" ? 1 : 0
+
+  url            = "https://token.actions.githubusercontent.com"
+  client_id_list = ["sts.amazonaws.com"]
+}
+
+data "aws_iam_policy_document" "github_trust" {
+  for_each = local.github_roles
+
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [local.github_oidc_provider_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = each.value.subjects
+    }
+  }
+}
+
+resource "aws_iam_role" "github" {
+  for_each = local.github_roles
+
+  name                 = each.value.name
+  description          = each.value.description
+  assume_role_policy   = data.aws_iam_policy_document.github_trust[each.key].json
+  max_session_duration = 3600
+}
+
+data "aws_iam_policy_document" "github" {
+  for_each = local.github_roles
+
+  dynamic "statement" {
+    for_each = each.value.statements
+
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = statement.value.conditions
+
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "github" {
+  for_each = local.github_roles
+
+  name   = each.key
+  role   = aws_iam_role.github[each.key].id
+  policy = data.aws_iam_policy_document.github[each.key].json
+}
