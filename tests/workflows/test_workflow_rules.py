@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT
-
 import workflow_rules as rules
+from conftest import ROOT
 
 CI = ".github/workflows/ci.yml"
 DEPLOY = ".github/workflows/deploy.yml"
@@ -21,7 +20,10 @@ def test_workflows_keep_rule(rule):
 
 @pytest.mark.parametrize(
     ("rule", "kind"),
-    [(rules.undeclared_terraform_variables, "variable"), (rules.undeclared_terraform_outputs, "output")],
+    [
+        (rules.undeclared_terraform_variables, "variable"),
+        (rules.undeclared_terraform_outputs, "output"),
+    ],
     ids=["variables", "outputs"],
 )
 def test_workflows_use_only_declared_terraform_names(rule, kind):
@@ -32,8 +34,20 @@ def test_workflows_use_only_declared_terraform_names(rule, kind):
 
 # (rule, file, text in the file, what replaces it, words the problem report must contain)
 BROKEN = {
-    "tag instead of SHA": (rules.unpinned_uses, CI, CHECKOUT_PIN, "actions/checkout@v7", "not pinned"),
-    "SHA without version": (rules.unpinned_uses, CI, CHECKOUT_PIN, CHECKOUT_PIN[:-9], "version comment"),
+    "tag instead of SHA": (
+        rules.unpinned_uses,
+        CI,
+        CHECKOUT_PIN,
+        "actions/checkout@v7",
+        "not pinned",
+    ),
+    "SHA without version": (
+        rules.unpinned_uses,
+        CI,
+        CHECKOUT_PIN,
+        CHECKOUT_PIN[:-9],
+        "version comment",
+    ),
     "tag inside local action": (
         rules.unpinned_uses,
         TF_INIT,
@@ -48,7 +62,13 @@ BROKEN = {
         "      - {uses: other/action@main}\n      - name: Install the project\n",
         "cannot read",
     ),
-    "pull_request_target": (rules.dangerous_triggers, CI, "  pull_request:\n", "  pull_request_target:\n", "pull_request_target"),
+    "pull_request_target": (
+        rules.dangerous_triggers,
+        CI,
+        "  pull_request:\n",
+        "  pull_request_target:\n",
+        "pull_request_target",
+    ),
     "deploy on pull requests": (
         rules.deploy_gating,
         DEPLOY,
@@ -56,9 +76,21 @@ BROKEN = {
         "  workflow_dispatch:\n  pull_request:\n",
         "not only push to main",
     ),
-    "deploy from any branch": (rules.deploy_gating, DEPLOY, "branches: [main]", "branches: [main, 'release/*']", "push trigger"),
+    "deploy from any branch": (
+        rules.deploy_gating,
+        DEPLOY,
+        "branches: [main]",
+        "branches: [main, 'release/*']",
+        "push trigger",
+    ),
     "apply without tests": (rules.deploy_gating, DEPLOY, "    needs: test\n", "", "make test"),
-    "apply on any ref": (rules.deploy_gating, DEPLOY, "github.ref == 'refs/heads/main' && ", "", "refs/heads/main"),
+    "apply on any ref": (
+        rules.deploy_gating,
+        DEPLOY,
+        "github.ref == 'refs/heads/main' && ",
+        "",
+        "refs/heads/main",
+    ),
     "publish after failure": (
         rules.deploy_gating,
         DEPLOY,
@@ -87,7 +119,13 @@ BROKEN = {
         "vars.AWS_TERRAFORM_APPLY_ROLE_ARN }}",
         "no pull request job",
     ),
-    "cancel a running apply": (rules.deploy_gating, DEPLOY, "cancel-in-progress: false", "cancel-in-progress: true", "cancel"),
+    "cancel a running apply": (
+        rules.deploy_gating,
+        DEPLOY,
+        "cancel-in-progress: false",
+        "cancel-in-progress: true",
+        "cancel",
+    ),
     "plan for forks": (
         rules.plan_gating,
         PLAN,
@@ -102,7 +140,13 @@ BROKEN = {
         '>> "$RUNNER_TEMP/summary.md"',
         "summary",
     ),
-    "write-all by default": (rules.excess_permissions, CI, "permissions: {}", "permissions: write-all", "top-level"),
+    "write-all by default": (
+        rules.excess_permissions,
+        CI,
+        "permissions: {}",
+        "permissions: write-all",
+        "top-level",
+    ),
     "unused write scope": (
         rules.excess_permissions,
         CI,
@@ -117,8 +161,20 @@ BROKEN = {
         "      contents: read # actions/checkout\n      id-token: write\n",
         "id-token",
     ),
-    "token left in .git": (rules.persisted_credentials, DEPLOY, "persist-credentials: false", "persist-credentials: true", "persist-credentials"),
-    "no such make target": (rules.unknown_make_targets, DEPLOY, "run: make publish", "run: make deploy", "make deploy"),
+    "token left in .git": (
+        rules.persisted_credentials,
+        DEPLOY,
+        "persist-credentials: false",
+        "persist-credentials: true",
+        "persist-credentials",
+    ),
+    "no such make target": (
+        rules.unknown_make_targets,
+        DEPLOY,
+        "run: make publish",
+        "run: make deploy",
+        "make deploy",
+    ),
     "expression spliced into shell": (
         rules.expressions_in_scripts,
         PLAN,
@@ -140,7 +196,13 @@ BROKEN = {
         "terraform apply -input=false -auto-approve",
         "apply tfplan",
     ),
-    "no fmt check": (rules.terraform_pipeline, TF_INIT, "run: terraform fmt -check -recursive -diff", "run: terraform fmt -recursive", "fmt -check"),
+    "no fmt check": (
+        rules.terraform_pipeline,
+        TF_INIT,
+        "run: terraform fmt -check -recursive -diff",
+        "run: terraform fmt -recursive",
+        "fmt -check",
+    ),
     "state without lock file": (
         rules.terraform_pipeline,
         TF_INIT,
@@ -148,9 +210,27 @@ BROKEN = {
         "",
         "use_lockfile",
     ),
-    "publish without its site URL": (rules.publish_targets, DEPLOY, "      SITEURL: ", "      SITE_URL: ", "SITEURL"),
-    "undocumented variable": (rules.documented_variables, DEPLOY, "vars.DOMAIN_NAME", "vars.SITE_DOMAIN", "SITE_DOMAIN"),
-    "artifacts on success only": (rules.ci_job, CI, "if: failure()", "if: success()", "test-artifacts"),
+    "publish without its site URL": (
+        rules.publish_targets,
+        DEPLOY,
+        "      SITEURL: ",
+        "      SITE_URL: ",
+        "SITEURL",
+    ),
+    "undocumented variable": (
+        rules.documented_variables,
+        DEPLOY,
+        "vars.DOMAIN_NAME",
+        "vars.SITE_DOMAIN",
+        "SITE_DOMAIN",
+    ),
+    "artifacts on success only": (
+        rules.ci_job,
+        CI,
+        "if: failure()",
+        "if: success()",
+        "test-artifacts",
+    ),
     "no browser install": (
         rules.ci_job,
         CI,
@@ -178,7 +258,12 @@ def test_undeclared_terraform_names_are_caught(broken_copy):
     for tf in (root / "terraform").glob("*.tf"):
         tf.unlink()
     repo = rules.Repo(root)
-    variables = {key[len("TF_VAR_") :] for job in repo.jobs() for key in job.spec.get("env", {}) if key.startswith("TF_VAR_")}
+    variables = {
+        key[len("TF_VAR_") :]
+        for job in repo.jobs()
+        for key in job.spec.get("env", {})
+        if key.startswith("TF_VAR_")
+    }
     outputs = {"site_bucket_name", "distribution_id", "counter_table_name", "site_url"}
     (root / "terraform/main.tf").write_text(
         "".join(f'variable "{name}" {{\n  type = string\n}}\n' for name in sorted(variables))
@@ -193,7 +278,8 @@ def test_undeclared_terraform_names_are_caught(broken_copy):
         "deploy.yml: job terraform: sets TF_VAR_domain, but terraform/ declares no variable domain"
     ]
     assert rules.undeclared_terraform_outputs(root) == [
-        "deploy.yml: job terraform: reads terraform output website_url, which terraform/ does not declare"
+        "deploy.yml: job terraform: reads terraform output website_url,"
+        " which terraform/ does not declare"
     ]
 
 

@@ -38,7 +38,15 @@ def check_schemas(root: Path) -> tuple[int, str]:
 def zizmor_findings(root: Path) -> list[dict]:
     """Findings at zizmor's default persona and severity, ignoring any config or inline ignore."""
     done = subprocess.run(
-        [BIN / "zizmor", "--offline", "--no-config", "--no-ignores", "--format", "json", str(root / ".github")],
+        [
+            BIN / "zizmor",
+            "--offline",
+            "--no-config",
+            "--no-ignores",
+            "--format",
+            "json",
+            str(root / ".github"),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -80,8 +88,18 @@ def test_zizmor_offline_finds_nothing(broken_copy):
 
 # (file, text in the file, what replaces it, the zizmor audit that must fire)
 ZIZMOR_BROKEN = [
-    (".github/workflows/ci.yml", "        with:\n          persist-credentials: false\n", "", "artipacked"),
-    (".github/workflows/ci.yml", "  pull_request:\n", "  pull_request_target:\n", "dangerous-triggers"),
+    (
+        ".github/workflows/ci.yml",
+        "        with:\n          persist-credentials: false\n",
+        "",
+        "artipacked",
+    ),
+    (
+        ".github/workflows/ci.yml",
+        "  pull_request:\n",
+        "  pull_request_target:\n",
+        "dangerous-triggers",
+    ),
     (
         ".github/workflows/ci.yml",
         "    permissions:\n      contents: read # actions/checkout\n",
@@ -100,12 +118,19 @@ ZIZMOR_BROKEN = [
         "aws-actions/configure-aws-credentials@v6",
         "unpinned-uses",
     ),
-    (".github/workflows/deploy.yml", "uses: $/.github/workflows/ci.yml", "uses: ./.github/workflows/ci.yml", "self-repository"),
+    (
+        ".github/workflows/deploy.yml",
+        "uses: $/.github/workflows/ci.yml",
+        "uses: ./.github/workflows/ci.yml",
+        "self-repository",
+    ),
     (".github/dependabot.yml", "    cooldown:\n      default-days: 7\n", "", "dependabot-cooldown"),
 ]
 
 
-@pytest.mark.parametrize(("relative", "old", "new", "audit"), [pytest.param(*c, id=c[3]) for c in ZIZMOR_BROKEN])
+@pytest.mark.parametrize(
+    ("relative", "old", "new", "audit"), [pytest.param(*c, id=c[3]) for c in ZIZMOR_BROKEN]
+)
 def test_zizmor_flags_broken_copy(broken_copy, relative, old, new, audit):
     root, mutate = broken_copy
     mutate(relative, old, new)

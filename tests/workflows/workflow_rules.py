@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -79,7 +80,9 @@ class Job:
         return [str(s["run"]) for s in self.steps if "run" in s]
 
     def assumed_roles(self) -> list[str]:
-        return [str(s.get("with", {}).get("role-to-assume", "")) for s in self.uses_of(AWS_CREDENTIALS)]
+        return [
+            str(s.get("with", {}).get("role-to-assume", "")) for s in self.uses_of(AWS_CREDENTIALS)
+        ]
 
 
 class Repo:
@@ -93,7 +96,9 @@ class Repo:
     def local_path(self, uses: str) -> Path:
         return self.root / uses[2:]
 
-    def expand_steps(self, steps: list[dict[str, Any]], seen: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    def expand_steps(
+        self, steps: list[dict[str, Any]], seen: tuple[str, ...] = ()
+    ) -> list[dict[str, Any]]:
         expanded = []
         for step in steps:
             uses = str(step.get("uses", ""))
@@ -161,10 +166,14 @@ def unpinned_uses(root: Path) -> list[str]:
     """Every remote `uses:` is a full commit SHA followed by a `# vX.Y.Z` comment."""
     problems = []
     for path in Repo(root).yaml_files():
-        lines = [m for m in map(USES_LINE.match, path.read_text(encoding="utf-8").splitlines()) if m]
+        lines = [
+            m for m in map(USES_LINE.match, path.read_text(encoding="utf-8").splitlines()) if m
+        ]
         parsed = sorted(_string_values(load_yaml(path), "uses"))
         if sorted(m.group(1) for m in lines) != parsed:
-            problems.append(f"{path.name}: a `uses:` is written in a form this check cannot read line by line")
+            problems.append(
+                f"{path.name}: a `uses:` is written in a form this check cannot read line by line"
+            )
         for line in lines:
             uses, comment = line.group(1), line.group(2) or ""
             if is_local(uses):
@@ -220,13 +229,19 @@ def deploy_gating(root: Path) -> list[str]:
     deploys = 0
     for name, data in repo.workflows.items():
         jobs = {j.job_id: j for j in repo.jobs(name)}
-        writers = [j for j in jobs.values() if any(r in role for role in j.assumed_roles() for r in WRITER_ROLES)]
+        writers = [
+            j
+            for j in jobs.values()
+            if any(r in role for role in j.assumed_roles() for r in WRITER_ROLES)
+        ]
         if not writers:
             continue
         deploys += 1
         triggers = _triggers(data)
         if set(triggers) != {"push", "workflow_dispatch"}:
-            problems.append(f"{name}: deploys on {sorted(triggers)}, not only push to main and dispatch")
+            problems.append(
+                f"{name}: deploys on {sorted(triggers)}, not only push to main and dispatch"
+            )
         push = triggers.get("push") or {}
         if push.get("branches") != ["main"] or set(push) - {"branches"}:
             problems.append(f"{name}: push trigger is {push!r}, not exactly branches [main]")
@@ -238,15 +253,21 @@ def deploy_gating(root: Path) -> list[str]:
                 problems.append(f"{writer.where}: nothing in its needs chain requires {MAIN_ONLY}")
             for j in chain:
                 if any(o in j.condition for o in STATUS_OVERRIDES):
-                    problems.append(f"{j.where}: `if: {j.condition}` runs even when what it needs failed")
+                    problems.append(
+                        f"{j.where}: `if: {j.condition}` runs even when what it needs failed"
+                    )
             environment = writer.spec.get("environment")
-            if (environment.get("name") if isinstance(environment, dict) else environment) != "production":
+            if (
+                environment.get("name") if isinstance(environment, dict) else environment
+            ) != "production":
                 problems.append(f"{writer.where}: not in the production environment")
         concurrency = data.get("concurrency") or {}
         if not concurrency.get("group") or TEMPLATE.search(str(concurrency.get("group"))):
             problems.append(f"{name}: needs one fixed concurrency group for every deploy")
         if concurrency.get("cancel-in-progress") is not False:
-            problems.append(f"{name}: a newer run could cancel a running apply (cancel-in-progress)")
+            problems.append(
+                f"{name}: a newer run could cancel a running apply (cancel-in-progress)"
+            )
     if not deploys:
         problems.append("no workflow assumes the apply or deploy role")
     return problems
@@ -352,7 +373,7 @@ def expressions_in_scripts(root: Path) -> list[str]:
 
 
 def long_lived_credentials(root: Path) -> list[str]:
-    """AWS is reached only by OIDC role assumption, with role and region from repository variables."""
+    """AWS is reached only by OIDC role assumption; role and region are repository variables."""
     repo = Repo(root)
     problems = [
         f"{p.name}: uses secrets ({m.group(0)})"
@@ -364,7 +385,9 @@ def long_lived_credentials(root: Path) -> list[str]:
             inputs = step.get("with", {})
             if set(inputs) & {"aws-access-key-id", "aws-secret-access-key", "aws-session-token"}:
                 problems.append(f"{job.where}: passes access keys to {AWS_CREDENTIALS}")
-            if not re.fullmatch(r"\$\{\{ vars\.AWS_\w+_ROLE_ARN \}\}", str(inputs.get("role-to-assume", ""))):
+            if not re.fullmatch(
+                r"\$\{\{ vars\.AWS_\w+_ROLE_ARN \}\}", str(inputs.get("role-to-assume", ""))
+            ):
                 problems.append(f"{job.where}: role-to-assume is not a repository variable")
             if inputs.get("aws-region") != "${{ vars.AWS_REGION }}":
                 problems.append(f"{job.where}: aws-region is not vars.AWS_REGION")
@@ -372,7 +395,7 @@ def long_lived_credentials(root: Path) -> list[str]:
 
 
 def terraform_pipeline(root: Path) -> list[str]:
-    """The apply job runs fmt, init (S3 backend from variables), validate, plan -out, apply of that plan."""
+    """The apply job runs fmt, init (S3 backend from variables), validate, plan -out, apply it."""
     expected = [
         ("fmt -check", r"terraform\s+fmt\s+-check"),
         ("init", r"terraform\s+init\b"),
@@ -383,7 +406,11 @@ def terraform_pipeline(root: Path) -> list[str]:
     backend = ("bucket=", "key=", "region=", "use_lockfile=true")
     repo = Repo(root)
     problems = []
-    appliers = [j for j in repo.jobs() if any("AWS_TERRAFORM_APPLY_ROLE_ARN" in r for r in j.assumed_roles())]
+    appliers = [
+        j
+        for j in repo.jobs()
+        if any("AWS_TERRAFORM_APPLY_ROLE_ARN" in r for r in j.assumed_roles())
+    ]
     if not appliers:
         problems.append("no job assumes the Terraform apply role")
     for job in appliers:
@@ -397,7 +424,7 @@ def terraform_pipeline(root: Path) -> list[str]:
             position = found.end()
         init = re.search(r"terraform\s+init\b(?:[^\n]*\\\n)*[^\n]*", script)
         for setting in backend:
-            if not init or f"-backend-config=\"{setting}" not in init.group(0):
+            if not init or f'-backend-config="{setting}' not in init.group(0):
                 problems.append(f"{job.where}: terraform init lacks -backend-config {setting}")
     return problems
 
@@ -422,7 +449,7 @@ def undeclared_terraform_variables(root: Path) -> list[str]:
     """
     declared = declared_terraform(root, "variable")
     return [
-        f"{job.where}: sets {key}, but terraform/ declares no variable {key[len('TF_VAR_'):]}"
+        f"{job.where}: sets {key}, but terraform/ declares no variable {key[len('TF_VAR_') :]}"
         for job in Repo(root).jobs()
         for key in (job.spec.get("env") or {})
         if key.startswith("TF_VAR_") and key[len("TF_VAR_") :] not in declared
@@ -480,7 +507,7 @@ def documented_variables(root: Path) -> list[str]:
 
 
 def ci_job(root: Path) -> list[str]:
-    """CI tests every change: pull requests, pushes and deploy calls run `make test` with a browser."""
+    """Pull requests, pushes and deploy calls all run `make test`, browser included."""
     repo = Repo(root)
     problems = []
     data = repo.workflows.get("ci.yml")
@@ -497,11 +524,14 @@ def ci_job(root: Path) -> list[str]:
         scripts = "\n".join(job.scripts())
         if not re.search(r"playwright install --with-deps chromium", scripts):
             problems.append(f"{job.where}: does not install Chromium with Playwright's installer")
-        if not any(s.get("with", {}).get("cache") == "pip" for s in job.uses_of("actions/setup-python")):
+        if not any(
+            s.get("with", {}).get("cache") == "pip" for s in job.uses_of("actions/setup-python")
+        ):
             problems.append(f"{job.where}: Python set up without the pip cache")
         uploads = job.uses_of("actions/upload-artifact")
         if not any(
-            "failure()" in str(u.get("if", "")) and "test-artifacts" in str(u.get("with", {}).get("path", ""))
+            "failure()" in str(u.get("if", ""))
+            and "test-artifacts" in str(u.get("with", {}).get("path", ""))
             for u in uploads
         ):
             problems.append(f"{job.where}: test-artifacts/ is not uploaded when a test fails")
