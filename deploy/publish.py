@@ -452,7 +452,8 @@ def _build(site_url: str, output: Path) -> None:
     try:
         build_site("publishconf.py", output, overrides={"SITEURL": site_url.rstrip("/")})
     except Exception as error:  # noqa: BLE001 - Pelican raises many kinds; the user needs one line
-        raise PublishError(f"build with publishconf.py failed: {error}") from error
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        raise PublishError(f"build with publishconf.py failed: {'; '.join(lines)}") from error
     finally:
         if previous is None:
             os.environ.pop("SITEURL", None)

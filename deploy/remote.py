@@ -13,7 +13,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import boto3
 from boto3.s3.transfer import TransferConfig
@@ -55,12 +55,44 @@ class RequestCounter:
             return dict(sorted(self.counts.items()))
 
 
-@dataclass
 class Clients:
-    s3: Any
-    cloudfront: Any
-    dynamodb: Any
-    requests: RequestCounter = field(default_factory=RequestCounter)
+    """The S3, CloudFront and DynamoDB clients publish uses, each made on first use (a run
+    that invalidates nothing never pays for a CloudFront client) and each counted."""
+
+    SERVICES = ("s3", "cloudfront", "dynamodb")
+
+    def __init__(self, make: Callable[[str], Any] | None = None, **given: Any) -> None:
+        self.requests = RequestCounter()
+        self._make = make
+        self._clients: dict[str, Any] = {}
+        for service, client in given.items():
+            if service not in self.SERVICES:
+                raise TypeError(f"unknown service {service!r}")
+            self._adopt(service, client)
+
+    def _adopt(self, service: str, client: Any) -> Any:
+        self.requests.attach(client)
+        self._clients[service] = client
+        return client
+
+    def _get(self, service: str) -> Any:
+        if service in self._clients:
+            return self._clients[service]
+        if self._make is None:
+            raise PublishError(f"no {service} client was given to publish")
+        return self._adopt(service, self._make(service))
+
+    @property
+    def s3(self) -> Any:
+        return self._get("s3")
+
+    @property
+    def cloudfront(self) -> Any:
+        return self._get("cloudfront")
+
+    @property
+    def dynamodb(self) -> Any:
+        return self._get("dynamodb")
 
     @classmethod
     def create(
@@ -90,15 +122,12 @@ class Clients:
             max_pool_connections=max(10, workers),
         )
 
-        def client(service: str) -> Any:
+        def make(service: str) -> Any:
             return session.client(
                 service, region_name=region, endpoint_url=endpoint_url, config=config
             )
 
-        clients = cls(client("s3"), client("cloudfront"), client("dynamodb"))
-        for each in (clients.s3, clients.cloudfront, clients.dynamodb):
-            clients.requests.attach(each)
-        return clients
+        return cls(make)
 
 
 def describe_error(error: BaseException, bucket: str | None = None) -> str:

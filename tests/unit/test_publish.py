@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -15,9 +16,11 @@ from moto.core.botocore_stubber import MockRawResponse
 from botocore.awsrequest import AWSResponse
 
 from deploy import headers as header_table
-from deploy.diff import STATE_KEY, PlanRefused
+from counter_lambda.counter import create_table
+from deploy.diff import STATE_KEY, PlanRefused, url_paths
 from deploy.publish import PublishOptions, publish, run_publish
 from deploy.remote import Clients, PublishError
+from deploy.site import build_site
 
 BUCKET = "blog-site-123456789012"
 TABLE = "blog-counter"
@@ -595,8 +598,6 @@ def test_cli_without_a_bucket_names_every_way_to_give_one(aws_env, tmp_path, cap
 
 @pytest.fixture
 def counter_table(stack):
-    from counter_lambda.counter import create_table
-
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     create_table(dynamodb, TABLE)
     return dynamodb
@@ -639,3 +640,55 @@ def test_missing_table_stops_before_any_page_is_uploaded(stack):
         stack.publish(table=TABLE)
 
     assert b"first" in stack.body("posts/alpha/index.html")
+
+
+# -- a real Pelican build ---------------------------------------------------------------------
+
+SITEURL = "https://blog.example.org"
+PROJECT_CONTENT = Path(__file__).resolve().parents[2] / "content"
+
+
+def snapshot(output: Path) -> dict[str, bytes]:
+    return {p.relative_to(output).as_posix(): p.read_bytes() for p in output.rglob("*") if p.is_file()}
+
+
+def test_real_build_publishes_then_a_one_post_edit_uploads_only_changed_files(
+    aws_env, tmp_path, monkeypatch, capsys
+):
+    content = tmp_path / "content"
+    shutil.copytree(PROJECT_CONTENT, content)
+    output = tmp_path / "output"
+    monkeypatch.setenv("SITEURL", SITEURL)
+
+    def rebuild() -> dict[str, bytes]:
+        build_site("publishconf.py", output, overrides={"SITEURL": SITEURL, "PATH": str(content)})
+        return snapshot(output)
+
+    with mock_aws():
+        stack = Stack(output)
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(dynamodb, TABLE)
+        first_build = rebuild()
+        first = stack.publish(table=TABLE)
+        stack.assert_matches_site()
+        assert first.uploaded == len(first_build)
+        manifest = json.loads(first_build["counter-pages.json"])
+        assert first.pages_registered == len(manifest) == len(registered_keys(dynamodb))
+        assert SITEURL.encode() + b"/posts/" in stack.body("feeds/all.atom.xml")
+
+        post = next(content.glob("posts/*publishing-by-content-hash.md"))
+        post.write_text(post.read_text().replace("Comparing content is cheap.", "Comparing bytes is cheap."))
+        second_build = rebuild()
+        changed = {k for k, data in second_build.items() if first_build.get(k) != data}
+        log = OperationLog(stack.clients.s3)
+
+        second = stack.publish(table=TABLE)
+
+        assert "posts/publishing-by-content-hash/index.html" in changed
+        assert sorted(log.keys("PutObject")) == sorted(changed)
+        assert second.uploaded == len(changed) < len(second_build) // 4, sorted(changed)
+        expected = sorted(path for key in changed for path in url_paths(key))
+        assert stack.invalidations() == [expected]
+        assert second.pages_registered == 0
+        stack.assert_matches_site()
+
