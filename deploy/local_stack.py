@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -76,6 +77,7 @@ class LocalStack:
     # --- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> "LocalStack":
+        self._check_port()
         self.endpoint_url = self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or self._start_moto()
         self._set_environment()
         session = boto3.session.Session(region_name=self.names.region)
@@ -125,6 +127,19 @@ class LocalStack:
         return self.edge.url
 
     # --- steps ---------------------------------------------------------------------------------
+
+    def _check_port(self) -> None:
+        """Fail before building anything when the edge's port is taken."""
+        if not self.port:
+            return
+        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((self.host, self.port))
+        except OSError as error:
+            raise PortInUse(f"cannot listen on {self.host}:{self.port} ({error.strerror}); set PORT to a free port") from error
+        finally:
+            probe.close()
 
     def _start_moto(self) -> str:
         from moto.server import ThreadedMotoServer
@@ -252,6 +267,8 @@ class PortInUse(RuntimeError):
 def serve(port: int = 8000, persist: bool = False, host: str = "127.0.0.1") -> None:
     """``make serve``: start the stack, print the URL, run until Ctrl-C, stop cleanly."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for noisy in ("werkzeug", "botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     started = time.perf_counter()
     stack = LocalStack(host=host, port=port, persist=persist)
     try:
@@ -259,7 +276,9 @@ def serve(port: int = 8000, persist: bool = False, host: str = "127.0.0.1") -> N
     except PortInUse as error:
         raise SystemExit(f"error: {error}") from None
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    # Explicit handlers: a shell that starts us in the background would leave SIGINT ignored.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, lambda *_: stopping.set())
     print(
         f"\n  Field Notes is running at {stack.url}/  (ready in {time.perf_counter() - started:.1f} s)\n"
         f"  AWS endpoint (moto): {stack.endpoint_url}   bucket {stack.names.bucket}   table {stack.names.table}\n"
@@ -270,8 +289,6 @@ def serve(port: int = 8000, persist: bool = False, host: str = "127.0.0.1") -> N
     try:
         while not stopping.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
     finally:
         print("stopping…", flush=True)
         stack.stop()
