@@ -158,7 +158,8 @@ def run_in_pool(
     (botocore already retried transient errors with backoff before a failure lands here)."""
     done: list[Any] = []
     failed: list[tuple[Any, BaseException]] = []
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
         futures = {pool.submit(work, item): item for item in items}
         for future in as_completed(futures):
             try:
@@ -166,6 +167,9 @@ def run_in_pool(
             except Exception as error:  # noqa: BLE001 - reported below, one line
                 failed.append((futures[future], error))
             advance()
+    finally:
+        # On Ctrl-C, stop at the requests in flight rather than draining the queue.
+        pool.shutdown(wait=True, cancel_futures=True)
     return done, failed
 
 

@@ -13,12 +13,13 @@ import pytest
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 from moto.core.botocore_stubber import MockRawResponse
+from moto.server import ThreadedMotoServer
 from botocore.awsrequest import AWSResponse
 
 from deploy import headers as header_table
 from counter_lambda.counter import create_table
 from deploy.diff import STATE_KEY, PlanRefused, url_paths
-from deploy.publish import PublishOptions, publish, run_publish
+from deploy.publish import PublishOptions, PublishSummary, publish, run_publish
 from deploy.remote import Clients, PublishError
 from deploy.site import build_site
 
@@ -88,7 +89,7 @@ class Stack:
         )["Distribution"]["Id"]
         self.clients = Clients.create()
 
-    def publish(self, **options) -> "PublishSummary":  # noqa: F821
+    def publish(self, **options) -> PublishSummary:
         table = options.pop("table", None)
         return publish(
             self.site,
@@ -692,3 +693,26 @@ def test_real_build_publishes_then_a_one_post_edit_uploads_only_changed_files(
         assert second.pages_registered == 0
         stack.assert_matches_site()
 
+
+
+def test_publishes_to_an_endpoint_url_without_any_configured_credentials(tmp_path, monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        site = write_site(tmp_path / "output")
+        any_key = boto3.Session(aws_access_key_id="a", aws_secret_access_key="b", region_name="us-east-1")
+        s3 = any_key.client("s3", endpoint_url=endpoint)
+        s3.create_bucket(Bucket=BUCKET)
+
+        summary = publish(site, BUCKET, endpoint_url=endpoint)
+
+        assert summary.uploaded == len(SITE) + 1
+        assert s3.get_object(Bucket=BUCKET, Key="index.html")["Body"].read() == SITE["index.html"].encode()
+    finally:
+        server.stop()
