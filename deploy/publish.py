@@ -416,6 +416,8 @@ def run_publish(
             table=table,
             endpoint_url=endpoint_url,
             require=("bucket", "site_url") if build else ("bucket",),
+            # Without a build no SITEURL is needed: Terraform is not asked for one.
+            wanted=None if build else ("bucket", "distribution_id", "table", "region", "endpoint_url"),
         )
         if build:
             _build(targets.site_url, output)

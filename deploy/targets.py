@@ -29,6 +29,7 @@ class Source:
     env: str
     terraform_output: str | None
     what: str
+    also_env: tuple[str, ...] = ()  # read after ``env``, before Terraform
 
 
 # One row per target: the CLI option that overrides it, its environment variable and the
@@ -39,7 +40,7 @@ SOURCES = {
         "--distribution-id", "DISTRIBUTION_ID", "distribution_id", "CloudFront distribution"
     ),
     "table": Source("--table", "COUNTER_TABLE", "counter_table_name", "counter table"),
-    "region": Source("--region", "AWS_REGION", "aws_region", "AWS region"),
+    "region": Source("--region", "AWS_REGION", "aws_region", "AWS region", ("AWS_DEFAULT_REGION",)),
     "endpoint_url": Source("--endpoint-url", "AWS_ENDPOINT_URL", None, "AWS endpoint"),
     "site_url": Source("SITEURL", "SITEURL", "site_url", "site URL"),
 }
@@ -94,24 +95,27 @@ def resolve_targets(
     environ: Mapping[str, str] | None = None,
     terraform_dir: Path = TERRAFORM_DIR,
     require: tuple[str, ...] = (),
+    wanted: tuple[str, ...] | None = None,
     **given: str | None,
 ) -> Targets:
-    """Resolve every target; raise TargetError naming the first ``require``d one left unknown.
+    """Resolve the ``wanted`` targets (default: all; the others stay None); raise TargetError
+    naming the first ``require``d one left unknown.
 
     ``given`` holds command-line values by field name (``bucket=...``); empty means unset.
     """
-    unknown = set(given) - set(SOURCES)
+    unknown = (set(given) | set(require) | set(wanted or ())) - set(SOURCES)
     if unknown:
         raise TypeError(f"unknown targets: {', '.join(sorted(unknown))}")
     env = os.environ if environ is None else environ
-    values = {
-        name: given.get(name) or env.get(source.env) or None
-        for name, source in SOURCES.items()
-    }
+    sources = {name: SOURCES[name] for name in (wanted or SOURCES)}
+    values: dict[str, str | None] = {name: None for name in SOURCES}
+    for name, source in sources.items():
+        found = [given.get(name)] + [env.get(var) for var in (source.env, *source.also_env)]
+        values[name] = next((value for value in found if value), None)
     terraform: TerraformOutputs | None = None
-    if any(values[n] is None and s.terraform_output for n, s in SOURCES.items()):
+    if any(values[n] is None and s.terraform_output for n, s in sources.items()):
         terraform = TerraformOutputs.read(terraform_dir)
-        for name, source in SOURCES.items():
+        for name, source in sources.items():
             if values[name] is None and source.terraform_output:
                 values[name] = terraform.values.get(source.terraform_output)
     for name in require:

@@ -134,3 +134,13 @@ def test_an_unapplied_stack_and_a_disabled_counter_leave_targets_unset(path_with
 def test_unknown_target_names_are_a_programming_error():
     with pytest.raises(TypeError):
         resolve_targets(environ={}, buckett="typo")
+
+
+def test_only_wanted_targets_are_resolved_and_asked_of_terraform(path_with, tmp_path):
+    tf = path_with(fake_terraform(tmp_path / "bin", json.dumps(OUTPUTS)))
+    environ = {"SITE_BUCKET": "b", "AWS_DEFAULT_REGION": "eu-central-1"}
+
+    targets = resolve_targets(environ=environ, wanted=("bucket", "region"))
+
+    assert targets == Targets(bucket="b", region="eu-central-1")
+    assert calls(tf) == []
