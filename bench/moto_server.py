@@ -1,0 +1,228 @@
+"""A moto server on a free loopback port that counts every request it answers, by service and
+operation, with the payload bytes of each upload.
+
+The count is taken on the server side, so the same counter sees our publish, ``aws s3 sync``
+(another process) and the counter handler alike, retries included.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import urllib.request
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+from urllib.parse import parse_qs, unquote
+
+# moto accepts any credentials; fixed dummy ones keep real ones out of benchmark traffic.
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+# Variables that could point a client elsewhere than the benchmark's moto server.
+_CLEARED = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+
+
+@dataclass(frozen=True)
+class Request:
+    service: str  # "s3", "dynamodb", "cloudfront", ...
+    operation: str  # "PutObject", "UpdateItem", ...
+    bucket: str = ""
+    key: str = ""
+    payload_bytes: int = 0
+
+
+def _service(environ: dict) -> str:
+    # SigV4: "AWS4-HMAC-SHA256 Credential=<id>/<date>/<region>/<service>/aws4_request, ..."
+    authorization = environ.get("HTTP_AUTHORIZATION", "")
+    if "Credential=" in authorization:
+        scope = authorization.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+        if len(scope) >= 4:
+            return scope[3]
+    return "other"
+
+
+def _s3_operation(method: str, key: str, query: dict, environ: dict) -> str:
+    if method == "PUT":
+        if "HTTP_X_AMZ_COPY_SOURCE" in environ:
+            return "CopyObject"
+        if "uploadId" in query:
+            return "UploadPart"
+        return "PutObject" if key else "PutBucket"
+    if method == "POST":
+        if "delete" in query:
+            return "DeleteObjects"
+        if "uploads" in query:
+            return "CreateMultipartUpload"
+        if "uploadId" in query:
+            return "CompleteMultipartUpload"
+        return "PostObject"
+    names = {"GET": ("ListObjects", "GetObject"), "HEAD": ("HeadBucket", "HeadObject"),
+             "DELETE": ("DeleteBucket", "DeleteObject")}
+    bucket_op, object_op = names.get(method, (method, method))
+    return object_op if key else bucket_op
+
+
+def classify(environ: dict) -> Request:
+    service = _service(environ)
+    method = environ.get("REQUEST_METHOD", "")
+    if service == "dynamodb":
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        return Request(service, target.rsplit(".", 1)[-1] or method)
+    if service == "cloudfront":
+        path = environ.get("PATH_INFO", "")
+        if path.endswith("/invalidation") and method == "POST":
+            return Request(service, "CreateInvalidation")
+        return Request(service, f"{method} {path.split('/')[-1]}")
+    if service != "s3":
+        return Request(service, method)
+    bucket, _, key = unquote(environ.get("PATH_INFO", "")).lstrip("/").partition("/")
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    operation = _s3_operation(method, key, query, environ)
+    payload = 0
+    if operation in ("PutObject", "UploadPart"):
+        # Streaming uploads with trailing checksums are aws-chunked: the decoded length is the payload.
+        payload = int(
+            environ.get("HTTP_X_AMZ_DECODED_CONTENT_LENGTH") or environ.get("CONTENT_LENGTH") or 0
+        )
+    return Request(service, operation, bucket, key, payload)
+
+
+class RequestLog:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: list[Request] = []
+
+    def add(self, request: Request) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    def mark(self) -> int:
+        with self._lock:
+            return len(self._requests)
+
+    def since(self, mark: int) -> list[Request]:
+        with self._lock:
+            return list(self._requests[mark:])
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """The requests of one measured window."""
+
+    requests: list[Request]
+
+    def count(self, service: str | None = None, operation: str | None = None) -> int:
+        return sum(
+            (service is None or r.service == service) and (operation is None or r.operation == operation)
+            for r in self.requests
+        )
+
+    def by_operation(self, service: str) -> dict[str, int]:
+        return dict(sorted(Counter(r.operation for r in self.requests if r.service == service).items()))
+
+    def uploads(self, bucket: str | None = None) -> list[Request]:
+        return [
+            r for r in self.requests
+            if r.operation in ("PutObject", "UploadPart") and (bucket is None or r.bucket == bucket)
+        ]
+
+    def uploaded_bytes(self, bucket: str | None = None) -> int:
+        return sum(r.payload_bytes for r in self.uploads(bucket))
+
+
+class _CountingApp:
+    def __init__(self, app, log: RequestLog) -> None:
+        self.app = app
+        self.log = log
+
+    def __call__(self, environ, start_response):
+        if not environ.get("PATH_INFO", "").startswith("/moto-api"):
+            self.log.add(classify(environ))
+        return self.app(environ, start_response)
+
+
+class CountingMotoServer:
+    """``with CountingMotoServer() as moto:`` ... ``with moto.measure() as traffic:`` ..."""
+
+    def __init__(self) -> None:
+        self._server = None
+        self.log = RequestLog()
+        self.url = ""
+
+    def start(self) -> "CountingMotoServer":
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        # The WSGI app is looked up per request, so wrapping it now counts everything from here on.
+        wsgi_server = self._server._server  # noqa: SLF001 - moto exposes no hook for this
+        wsgi_server.app = _CountingApp(wsgi_server.app, self.log)
+        host, port = self._server.get_host_and_port()
+        self.url = f"http://{host}:{port}"
+        # moto's backends are global to the process: start every benchmark from an empty account.
+        urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=30).close()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> "CountingMotoServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """Environment for a child process (awscli, a fresh interpreter) to use this server."""
+        env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
+        env.update(DUMMY_CREDENTIALS)
+        env["AWS_ENDPOINT_URL"] = self.url
+        return env
+
+    @contextmanager
+    def measure(self) -> Iterator[Traffic]:
+        """The requests made inside the block (the yielded Traffic is filled on exit)."""
+        traffic = Traffic([])
+        mark = self.log.mark()
+        try:
+            yield traffic
+        finally:
+            traffic.requests.extend(self.log.since(mark))
+
+    def client(self, service: str):
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=DUMMY_CREDENTIALS["AWS_REGION"],
+            aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set ``values`` in this process's environment for the block, then restore it."""
+    saved = {name: os.environ.get(name) for name in set(values) | set(_CLEARED)}
+    for name in _CLEARED:
+        os.environ.pop(name, None)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

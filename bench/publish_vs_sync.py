@@ -1,0 +1,273 @@
+"""Publish benchmarks: our publish against ``aws s3 sync``, on the same moto server and the same
+build, counted on the server side.
+
+1. Full first publish of the synthetic site into empty buckets (ours, then ``aws s3 sync``).
+2. One post edited, the site rebuilt (Pelican rewrites every file), and both publish the same
+   rebuild again: PUT requests, bytes uploaded, invalidation paths, wall time.
+
+Both run as the command a user types would: a fresh process each (our ``run_publish``, the
+body of ``invoke publish --no-build``; awscli v1 from its own virtualenv), so interpreter start
+counts for both. ``aws s3 sync`` runs as in Pelican's own Makefile (``--delete``).
+
+Run alone: ``python -m bench.publish_vs_sync [--quick] [--posts N] [--rounds N]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.cli import run_alone
+from bench.moto_server import CountingMotoServer, Traffic
+from bench.sitegen import build, edit_post, generate_site
+from bench.table import Row, human_bytes
+from deploy.site import PROJECT_ROOT
+
+SITE_URL = "https://blog.example.org"
+AWSCLI = PROJECT_ROOT / ".venv-awscli" / "bin" / "aws"
+EDIT_WALL_GOAL = 0.3
+FULL_WALL_GOAL = 1.0
+QUICK = {"posts": 30, "rounds": 1}
+FULL = {"posts": 1000, "rounds": 3}
+
+
+class AnchorMissing(RuntimeError):
+    pass
+
+
+@dataclass
+class Target:
+    """One round's resources: a bucket for us, one for ``aws s3 sync``, a table, a distribution."""
+
+    ours_bucket: str
+    sync_bucket: str
+    table: str
+    distribution_id: str
+
+
+@dataclass
+class Run:
+    seconds: float
+    traffic: Traffic
+    invalidation_paths: list[str] = field(default_factory=list)
+
+    def content_uploads(self, bucket: str, site_keys: set[str]):
+        return [r for r in self.traffic.uploads(bucket) if r.key in site_keys]
+
+
+def file_digests(root: Path) -> dict[str, str]:
+    return {
+        path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def url_forms(key: str) -> set[str]:
+    """The URLs a CDN may have cached an object under (``a/index.html`` is also ``/a/``)."""
+    forms = {"/" + key}
+    if key == "index.html" or key.endswith("/index.html"):
+        forms.add("/" + key[: -len("index.html")])
+    return forms
+
+
+def provision(moto: CountingMotoServer, round_number: int) -> Target:
+    from counter_lambda.counter import create_table
+
+    target = Target(
+        f"bench-ours-{round_number}", f"bench-sync-{round_number}", f"bench-counter-{round_number}", ""
+    )
+    s3 = moto.client("s3")
+    s3.create_bucket(Bucket=target.ours_bucket)
+    s3.create_bucket(Bucket=target.sync_bucket)
+    create_table(moto.client("dynamodb"), target.table)
+    origin = {
+        "Id": "site",
+        "DomainName": f"{target.ours_bucket}.s3.us-east-1.amazonaws.com",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+    }
+    target.distribution_id = moto.client("cloudfront").create_distribution(
+        DistributionConfig={
+            "CallerReference": f"bench-{round_number}",
+            "Comment": "benchmark",
+            "Enabled": True,
+            "Origins": {"Quantity": 1, "Items": [origin]},
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "site",
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",  # CachingOptimized
+            },
+        }
+    )["Distribution"]["Id"]
+    return target
+
+
+def _invalidations(moto: CountingMotoServer, distribution_id: str) -> dict[str, list[str]]:
+    cloudfront = moto.client("cloudfront")
+    listed = cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"]
+    found = {}
+    for item in listed.get("Items", []) or []:
+        batch = cloudfront.get_invalidation(DistributionId=distribution_id, Id=item["Id"])
+        found[item["Id"]] = batch["Invalidation"]["InvalidationBatch"]["Paths"].get("Items", [])
+    return found
+
+
+def _timed(moto: CountingMotoServer, command: list[str], env: dict[str, str]) -> Run:
+    with moto.measure() as traffic:
+        started = time.perf_counter()
+        done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=PROJECT_ROOT)
+        seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{command[0]} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+    return Run(seconds, traffic)
+
+
+def publish_ours(moto: CountingMotoServer, output: Path, target: Target) -> Run:
+    before = _invalidations(moto, target.distribution_id)
+    code = (
+        "from deploy.publish import run_publish\n"
+        f"raise SystemExit(run_publish(bucket={target.ours_bucket!r}, "
+        f"distribution_id={target.distribution_id!r}, table={target.table!r}, "
+        f"endpoint_url={moto.url!r}, build=False, output_dir={str(output)!r}))"
+    )
+    env = {**moto.environment, "SITEURL": SITE_URL}  # every target given: Terraform is not asked
+    run = _timed(moto, [sys.executable, "-c", code], env)
+    after = _invalidations(moto, target.distribution_id)
+    run.invalidation_paths = sorted(p for i, paths in after.items() if i not in before for p in paths)
+    return run
+
+
+def publish_sync(moto: CountingMotoServer, output: Path, target: Target) -> Run:
+    if not AWSCLI.exists():
+        raise AnchorMissing(f"{AWSCLI} is missing: run `make .venv-awscli/.installed`")
+    command = [
+        str(AWSCLI), "s3", "sync", f"{output}/", f"s3://{target.sync_bucket}", "--delete",
+        "--no-progress", "--only-show-errors", "--endpoint-url", moto.url,
+    ]
+    return _timed(moto, command, moto.environment)
+
+
+def _alternating(first_ours: bool, ours, sync) -> tuple[Run, Run]:
+    """Run both, in the given order (alternated across rounds so neither always goes first)."""
+    if first_ours:
+        a = ours()
+        return a, sync()
+    b = sync()
+    return ours(), b
+
+
+def run(posts: int, rounds: int, work_dir: Path | None = None) -> list[Row]:
+    with tempfile.TemporaryDirectory(prefix="bench-publish-") as scratch:
+        root = Path(work_dir or scratch)
+        site = generate_site(root / "content", posts)
+        output = root / "output"
+        build(site, output, settings_file="publishconf.py", site_url=SITE_URL)
+        with CountingMotoServer() as moto:
+            targets = [provision(moto, n) for n in range(1, rounds + 1)]
+            first: list[tuple[Run, Run]] = [
+                _alternating(n % 2 == 0, lambda t=t: publish_ours(moto, output, t),
+                             lambda t=t: publish_sync(moto, output, t))
+                for n, t in enumerate(targets)
+            ]
+            before = file_digests(output)
+            edit_post(site.newest_post)
+            build(site, output, settings_file="publishconf.py", site_url=SITE_URL)
+            after = file_digests(output)
+            edits: list[tuple[Run, Run]] = [
+                _alternating(n % 2 == 1, lambda t=t: publish_ours(moto, output, t),
+                             lambda t=t: publish_sync(moto, output, t))
+                for n, t in enumerate(targets)
+            ]
+    changed = sorted(k for k, digest in after.items() if before.get(k) != digest)
+    deleted = sorted(set(before) - set(after))
+    return _rows(posts, targets, first, edits, set(before), set(after), changed, deleted)
+
+
+def _rows(posts, targets, first, edits, before_keys, site_keys, changed, deleted) -> list[Row]:
+    target = targets[0]
+    ours_full, sync_full = first[0]
+    ours_edit, sync_edit = edits[0]
+    rounds = len(targets)
+
+    full_ours_s = statistics.median(o.seconds for o, _ in first)
+    full_sync_s = statistics.median(s.seconds for _, s in first)
+    edit_ours_s = statistics.median(o.seconds for o, _ in edits)
+    edit_sync_s = statistics.median(s.seconds for _, s in edits)
+
+    ours_puts = ours_edit.traffic.uploads(target.ours_bucket)
+    ours_content = ours_edit.content_uploads(target.ours_bucket, site_keys)
+    sync_puts = sync_edit.traffic.uploads(target.sync_bucket)
+    ours_keys = sorted(r.key for r in ours_content)
+    uploads_exact = ours_keys == changed
+    extra = len(ours_puts) - len(ours_content)
+    changed_bytes = sum(r.payload_bytes for r in ours_content)
+    # A CDN may hold an old copy only of objects that existed before: replaced or deleted ones.
+    replaced = [k for k in changed if k in before_keys] + deleted
+    expected_paths = set().union(set(), *(url_forms(k) for k in replaced))
+    paths = ours_edit.invalidation_paths
+    n_files = len(site_keys)
+    label = f"{posts:,}-post site, {n_files:,} files"
+    timing = f"median of {rounds}" if rounds > 1 else "1 run"
+
+    return [
+        Row(
+            f"Full first publish: wall time ({label}; {timing})",
+            f"{full_ours_s:.2f} s ({len(ours_full.traffic.uploads(target.ours_bucket)):,} PUTs, "
+            f"{human_bytes(ours_full.traffic.uploaded_bytes(target.ours_bucket))})",
+            f"aws s3 sync: {full_sync_s:.2f} s ({len(sync_full.traffic.uploads(target.sync_bucket)):,} PUTs, "
+            f"{human_bytes(sync_full.traffic.uploaded_bytes(target.sync_bucket))})",
+            full_ours_s / full_sync_s,
+            f"≤ {FULL_WALL_GOAL:.1f}×",
+            full_ours_s / full_sync_s <= FULL_WALL_GOAL,
+        ),
+        Row(
+            "One-post edit: PUT requests",
+            f"{len(ours_puts)} ({len(ours_content)} changed files"
+            + (f" + {extra} publish state" if extra else "") + ")",
+            f"aws s3 sync: {len(sync_puts):,}",
+            len(ours_puts) / len(sync_puts) if sync_puts else None,
+            f"site files = the {len(changed)} whose bytes changed ({', '.join(changed[:4])}"
+            + (", …" if len(changed) > 4 else "") + ")",
+            uploads_exact,
+        ),
+        Row(
+            "One-post edit: bytes uploaded",
+            f"{human_bytes(ours_edit.traffic.uploaded_bytes(target.ours_bucket))} "
+            f"(changed files {human_bytes(changed_bytes)})",
+            f"aws s3 sync: {human_bytes(sync_edit.traffic.uploaded_bytes(target.sync_bucket))}",
+            ours_edit.traffic.uploaded_bytes(target.ours_bucket)
+            / max(1, sync_edit.traffic.uploaded_bytes(target.sync_bucket)),
+            "only the changed files' bytes",
+            uploads_exact,
+        ),
+        Row(
+            "One-post edit: CloudFront invalidation paths",
+            f"{len(paths)}: {', '.join(paths[:4])}" + (", …" if len(paths) > 4 else ""),
+            "aws s3 sync: none (users add `/*`, which empties the cache)",
+            None,
+            "exactly the changed objects' URLs, no `/*`",
+            set(paths) == expected_paths,
+        ),
+        Row(
+            f"One-post edit: wall time (same rebuild; {timing})",
+            f"{edit_ours_s:.2f} s",
+            f"aws s3 sync: {edit_sync_s:.2f} s",
+            edit_ours_s / edit_sync_s,
+            f"≤ {EDIT_WALL_GOAL}×",
+            edit_ours_s / edit_sync_s <= EDIT_WALL_GOAL,
+        ),
+    ]
+
+
+def main(argv: list[str] | None = None) -> list[Row]:
+    return run_alone(run, QUICK, FULL, __doc__, argv)
+
+
+if __name__ == "__main__":
+    main()
