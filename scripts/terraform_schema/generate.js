@@ -3,6 +3,7 @@
 // and data source type that terraform/*.tf uses, in the compact form the offline checks read.
 //
 //   cd scripts/terraform_schema && npm ci --ignore-scripts && node generate.js
+//   node generate.js --check    exits 1 if the committed file differs from a fresh one
 //
 // The AWS part is read from @cdktn/provider-aws, whose bindings are generated from
 // `terraform providers schema -json` of hashicorp/aws. Each binding states, per argument,
@@ -127,16 +128,20 @@ function classFlags(source) {
   return flags;
 }
 
-function describe(source, flags, className, entries) {
+function describe(source, flags, className, entries, opaqueBlocks) {
   const own = flags[className] || {};
   const out = { attributes: {}, blocks: {} };
   for (const [name, e] of Object.entries(entries).sort()) {
     const isRequired = Boolean(own[name] && own[name].required);
-    if (e.isBlock && e.nestedFn) {
+    if (e.storage === 'any' && opaqueBlocks.has(name)) {
+      // Schemas nested too deeply (wafv2 `statement`) are typed `any` in the bindings: still a
+      // block in HCL, its contents unchecked.
+      out.blocks[name] = { nesting: 'opaque', required: isRequired, max_items: null, attributes: {}, blocks: {} };
+    } else if (e.isBlock && e.nestedFn) {
       const fnStart = source.indexOf(`function ${e.nestedFn}ToHclTerraform(struct)`);
       if (fnStart < 0) throw new Error(`${className}.${name}: no ${e.nestedFn}ToHclTerraform`);
       const nestedClass = e.nestedFn[0].toUpperCase() + e.nestedFn.slice(1) + 'OutputReference';
-      const nested = describe(source, flags, nestedClass, parseAttrs(attrsBlock(source, fnStart)));
+      const nested = describe(source, flags, nestedClass, parseAttrs(attrsBlock(source, fnStart)), opaqueBlocks);
       out.blocks[name] = {
         nesting: e.single ? 'single' : e.type,
         required: isRequired,
@@ -159,7 +164,9 @@ function describeType(kind, type) {
   const className = header[1];
   const flags = classFlags(source);
   const synthStart = source.indexOf('synthesizeHclAttributes()', header.index);
-  const schema = describe(source, flags, className, parseAttrs(attrsBlock(source, synthStart)));
+  const declarations = fs.readFileSync(file.replace(/\.js$/, '.d.ts'), 'utf8');
+  const opaqueBlocks = new Set([...declarations.matchAll(/^\s*\* (\w+) block$/gm)].map((m) => m[1]));
+  const schema = describe(source, flags, className, parseAttrs(attrsBlock(source, synthStart)), opaqueBlocks);
   schema.readable = Object.keys(flags[className] || {}).sort();
   return schema;
 }
@@ -182,8 +189,18 @@ function main() {
       result[kind][type] = HAND_WRITTEN[kind][type] || describeType(kind, type);
     }
   }
-  fs.writeFileSync(OUTPUT, JSON.stringify(result, null, 1) + '\n');
+  const text = JSON.stringify(result, null, 1) + '\n';
   const count = Object.keys(result.resource).length + Object.keys(result.data).length;
+  if (process.argv.includes('--check')) {
+    const current = fs.existsSync(OUTPUT) ? fs.readFileSync(OUTPUT, 'utf8') : '';
+    if (current !== text) {
+      console.error(`${path.relative(REPO, OUTPUT)} is stale: run node scripts/terraform_schema/generate.js`);
+      process.exit(1);
+    }
+    console.log(`${path.relative(REPO, OUTPUT)} is current: ${count} types`);
+    return;
+  }
+  fs.writeFileSync(OUTPUT, text);
   console.log(`wrote ${path.relative(REPO, OUTPUT)}: ${count} types`);
 }
 

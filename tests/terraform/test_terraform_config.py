@@ -1,0 +1,238 @@
+"""The Terraform stack, checked offline the way `terraform validate` would, plus its promises."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import terraform_checks as checks
+
+REPO = checks.REPO
+TERRAFORM = REPO / "terraform"
+ARCHITECTURE = REPO / "docs" / "architecture.md"
+
+
+@pytest.fixture(scope="module")
+def config() -> checks.Config:
+    return checks.load(TERRAFORM)
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    return checks.load_schema()
+
+
+def resource(config: checks.Config, type_name: str, name: str) -> dict:
+    return config.resources[(type_name, name)]
+
+
+def test_every_file_parses(config):
+    assert sorted(p.name for p in TERRAFORM.glob("*.tf")), "no .tf files"
+    assert config.parse_errors == []
+
+
+def test_resources_and_data_sources_match_the_provider_schema(config, schema):
+    assert config.resources and config.data
+    assert checks.schema_errors(config, schema) == []
+
+
+def test_references_resolve(config, schema):
+    assert checks.reference_errors(config, schema) == []
+
+
+def test_variables_and_outputs_are_documented(config):
+    assert checks.documentation_errors(config) == []
+
+
+def test_security_and_cost_promises_hold(config):
+    assert checks.policy_errors(config) == []
+
+
+def test_schema_file_is_what_the_generator_writes():
+    if not (REPO / "scripts" / "terraform_schema" / "node_modules" / "@cdktn" / "provider-aws").exists():
+        pytest.skip("provider bindings not installed: cd scripts/terraform_schema && npm ci --ignore-scripts")
+    completed = subprocess.run(["node", "scripts/terraform_schema/generate.js", "--check"], cwd=REPO,
+                               capture_output=True, text=True, timeout=120, check=False)
+    assert completed.returncode == 0, completed.stderr
+
+
+def test_outputs_are_the_names_publish_reads(config):
+    section = ARCHITECTURE.read_text(encoding="utf-8").split("## Terraform outputs", 1)[1].split("##", 1)[0]
+    published = set(re.findall(r"`([a-z_]+)`", section.split("Environment overrides", 1)[0]))
+    assert published, "no output names found in docs/architecture.md"
+    assert published <= set(config.outputs)
+    roles = {"deploy_role_arn", "terraform_apply_role_arn", "terraform_plan_role_arn"}
+    assert roles <= set(config.outputs)
+
+
+def test_names_follow_the_architecture(config):
+    assert checks.literal(config.locals["site_bucket_name"]) == "${var.project_name}-site-${local.account_id}"
+    assert checks.literal(config.locals["counter_table_name"]) == "${var.project_name}-counter"
+    assert checks.literal(config.variables["project_name"]["default"]) == "blog"
+    assert checks.literal(config.variables["aws_region"]["default"]) == "us-east-1"
+    table = resource(config, "aws_dynamodb_table", "counter")
+    assert checks.literal(table["hash_key"]) == "pk" and "range_key" not in table
+    assert [checks.literal(a["type"]) for a in table["attribute"]] == ["S"]
+    assert checks.literal(table["billing_mode"]) == "PAY_PER_REQUEST"
+    ttl = checks.first_block(table, "ttl")
+    assert checks.literal(ttl["attribute_name"]) == "expires_at" and ttl["enabled"] is True
+    assert checks.first_block(table, "point_in_time_recovery")["enabled"] is True
+
+
+def test_lambda_runs_the_counter_package_as_specified(config):
+    function = resource(config, "aws_lambda_function", "counter")
+    assert checks.literal(function["runtime"]) == "python3.13"
+    assert [checks.literal(a) for a in function["architectures"]] == ["arm64"]
+    assert function["memory_size"] == 128
+    assert function["timeout"] <= 10
+    assert checks.literal(function["handler"]) == "counter_lambda.handler.handler"
+    variables = checks.first_block(function, "environment")["variables"]
+    assert set(variables) == {"TABLE_NAME", "SITE_NAME", "ORIGIN_VERIFY_SECRET"}
+    assert "random_password.origin_verify.result" in variables["ORIGIN_VERIFY_SECRET"]
+    assert checks.literal(checks.first_block(function, "logging_config")["log_format"]) == "JSON"
+    assert "var.lambda_reserved_concurrency" in function["reserved_concurrent_executions"]
+
+
+def archive_like_terraform(config: checks.Config, destination: Path) -> Path:
+    """Builds the zip the archive_file data source describes: each `source` block's filename
+    pattern applied to the fileset it iterates."""
+    archive = config.data[("archive_file", "counter_lambda")]
+    dynamic = checks.dynamic_blocks(archive)["source"][0]
+    pattern = re.search(r'fileset\("\$\{path\.module\}/([^"]+)", "([^"]+)"\)',
+                        archive["dynamic"][0]['"source"']["for_each"])
+    assert pattern, "archive_file no longer iterates fileset(path.module/..., pattern)"
+    source_dir = (TERRAFORM / pattern.group(1)).resolve()
+    name_template = checks.literal(dynamic["filename"])
+    with zipfile.ZipFile(destination, "w") as zipped:
+        for path in sorted(source_dir.glob(pattern.group(2).replace("**/", "**/"))):
+            relative = path.relative_to(source_dir).as_posix()
+            zipped.write(path, name_template.replace("${source.value}", relative))
+    return destination
+
+
+def test_lambda_zip_imports_the_handler_from_the_zip_alone(config, tmp_path):
+    bundle = archive_like_terraform(config, tmp_path / "counter_lambda.zip")
+    names = zipfile.ZipFile(bundle).namelist()
+    assert "counter_lambda/handler.py" in names
+    assert all(name.startswith("counter_lambda/") and name.endswith(".py") for name in names)
+    handler = checks.literal(resource(config, "aws_lambda_function", "counter")["handler"])
+    module, function = handler.rsplit(".", 1)
+    # The zip first on the path, run from an empty folder: only the zip, the standard library
+    # and boto3 (present in the Lambda runtime) can satisfy the imports.
+    probe = (f"import importlib; m = importlib.import_module({module!r}); "
+             f"assert callable(getattr(m, {function!r})); print(m.__file__)")
+    completed = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-c", probe], cwd=tmp_path,
+                               env={"PYTHONPATH": str(bundle), "PATH": "/usr/bin:/bin"},
+                               capture_output=True, text=True, timeout=60, check=False)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip().startswith(str(bundle))
+
+
+def test_cloudfront_serves_site_and_api_as_specified(config):
+    distribution = resource(config, "aws_cloudfront_distribution", "site")
+    assert distribution["http_version"] == '"http2and3"' and distribution["is_ipv6_enabled"] is True
+    assert [checks.literal(a) for a in distribution["aliases"]] == ["${var.domain_name}", "${local.www_domain_name}"]
+    certificate = checks.first_block(distribution, "viewer_certificate")
+    assert checks.literal(certificate["ssl_support_method"]) == "sni-only"
+    assert checks.literal(certificate["minimum_protocol_version"]) == "TLSv1.2_2021"
+    default = checks.first_block(distribution, "default_cache_behavior")
+    assert "caching_optimized" in default["cache_policy_id"]
+    assert "aws_cloudfront_function.viewer_request.arn" in default["function_association"][0]["function_arn"]
+    [api] = distribution["ordered_cache_behavior"]
+    assert checks.literal(api["path_pattern"]) == "/api/*"
+    assert {checks.literal(m) for m in api["allowed_methods"]} == {"GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"}
+    assert "caching_disabled" in api["cache_policy_id"]
+    assert "all_viewer_except_host_header" in api["origin_request_policy_id"]
+    managed = {name: checks.literal(body["name"]) for (t, name), body in config.data.items()
+               if t in ("aws_cloudfront_cache_policy", "aws_cloudfront_origin_request_policy")}
+    assert managed == {"caching_optimized": "Managed-CachingOptimized", "caching_disabled": "Managed-CachingDisabled",
+                       "all_viewer_except_host_header": "Managed-AllViewerExceptHostHeader"}
+    [api_origin] = [o for o in distribution["origin"] if o["origin_id"] == api["target_origin_id"]]
+    [header] = api_origin["custom_header"]
+    assert checks.literal(header["name"]) == "x-origin-verify"
+    assert "random_password.origin_verify.result" in header["value"]
+    assert checks.literal(checks.first_block(api_origin, "custom_origin_config")["origin_protocol_policy"]) == "https-only"
+    errors = [(e["error_code"], checks.literal(e["response_page_path"]), e["response_code"])
+              for e in distribution["custom_error_response"]]
+    assert errors == [(403, "/404.html", 404)]
+
+
+def test_security_headers_allow_only_own_content(config):
+    csp = checks.literal(config.locals["content_security_policy"])
+    directives = re.findall(r"\\?\"([a-z-]+ [^\"\\]+)\\?\"", csp)
+    assert "; ".join(directives) == (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+    policy = checks.first_block(resource(config, "aws_cloudfront_response_headers_policy", "security"), "security_headers_config")
+    hsts = checks.first_block(policy, "strict_transport_security")
+    assert hsts["access_control_max_age_sec"] >= 31536000 and hsts["override"] is True
+    assert checks.literal(checks.first_block(policy, "frame_options")["frame_option"]) == "DENY"
+    assert "content_type_options" in policy and "referrer_policy" in policy
+
+
+def test_api_routes_and_stage(config):
+    routes = resource(config, "aws_apigatewayv2_route", "hits")
+    assert "GET /api/hits" in routes["for_each"] and "POST /api/hits" in routes["for_each"]
+    integration = resource(config, "aws_apigatewayv2_integration", "counter")
+    assert checks.literal(integration["payload_format_version"]) == "2.0"
+    stage = resource(config, "aws_apigatewayv2_stage", "default")
+    assert checks.literal(stage["name"]) == "$default" and stage["auto_deploy"] is True
+    log_format = checks.first_block(stage, "access_log_settings")["format"]
+    assert "sourceIp" not in log_format and "userAgent" not in log_format
+
+
+def test_github_roles_trust_only_this_repository(config):
+    release = [checks.literal(s) for s in config.locals["github_release_subjects"]]
+    assert release == ["repo:${var.github_repository}:ref:refs/heads/main",
+                       "repo:${var.github_repository}:environment:${var.github_environment}"]
+    assert [checks.literal(s) for s in config.locals["github_pull_request_subjects"]] == ["repo:${var.github_repository}:pull_request"]
+    trust = config.data[("aws_iam_policy_document", "github_trust")]["statement"][0]
+    conditions = {checks.literal(c["variable"]): (checks.literal(c["test"]), c["values"]) for c in trust["condition"]}
+    assert conditions["token.actions.githubusercontent.com:aud"] == ("StringEquals", ['"sts.amazonaws.com"'])
+    assert conditions["token.actions.githubusercontent.com:sub"][0] == "StringEquals"
+
+
+def test_deploy_role_may_publish_exactly(config):
+    granted = {}
+    for statement in config.locals["deploy_statements"]:
+        for action in statement["actions"]:
+            granted.setdefault(checks.literal(action), set()).update(checks.literal(r) for r in statement["resources"])
+    assert granted == {
+        "s3:ListBucket": {"${local.site_bucket_arn}", "${local.state_bucket_arn}"},
+        "s3:GetObject": {"${local.site_bucket_arn}/*", "${local.state_object_arn}"},
+        "s3:PutObject": {"${local.site_bucket_arn}/*"},
+        "s3:DeleteObject": {"${local.site_bucket_arn}/*"},
+        "cloudfront:CreateInvalidation": {"${aws_cloudfront_distribution.site.arn}"},
+        "cloudfront:GetInvalidation": {"${aws_cloudfront_distribution.site.arn}"},
+        "dynamodb:BatchGetItem": {"${aws_dynamodb_table.counter.arn}"},
+        "dynamodb:BatchWriteItem": {"${aws_dynamodb_table.counter.arn}"},
+        "dynamodb:DescribeTable": {"${aws_dynamodb_table.counter.arn}"},
+    }
+
+
+def test_counter_lambda_role_has_exactly_the_handler_actions(config):
+    statement = config.data[("aws_iam_policy_document", "counter_lambda")]["statement"][0]
+    assert {checks.literal(a) for a in statement["actions"]} == {
+        "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"}
+    assert statement["resources"] == ["${aws_dynamodb_table.counter.arn}"]
+
+
+def test_apply_role_cannot_delete_the_table(config):
+    actions = {checks.literal(a) for local in ("stack_read_statements", "stack_write_statements")
+               for statement in config.locals[local] for a in statement["actions"]}
+    assert "dynamodb:DeleteTable" not in actions
+    assert not any(a.startswith("dynamodb:") and ("Item" in a or "Query" in a or "Scan" in a) for a in actions)
+
+
+def test_examples_set_only_declared_variables(config):
+    example = (TERRAFORM / "terraform.tfvars.example").read_text(encoding="utf-8")
+    assigned = set(re.findall(r"^#?\s*([a-z_]+)\s*=", example, flags=re.MULTILINE))
+    assert assigned and assigned <= set(config.variables)
+    backend = (TERRAFORM / "backend.hcl.example").read_text(encoding="utf-8")
+    assert re.search(r"^use_lockfile\s*=\s*true$", backend, flags=re.MULTILINE)
