@@ -22,6 +22,7 @@ import signal
 import socket
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,7 +148,10 @@ class LocalStack:
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
-        return f"http://{host}:{port}"
+        endpoint = f"http://{host}:{port}"
+        # moto's state is per process, not per server: start every run from an empty account.
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).close()
+        return endpoint
 
     def _set_environment(self) -> None:
         wanted = {

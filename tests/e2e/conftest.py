@@ -28,7 +28,7 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     with LocalStack(port=0, output_dir=tmp_path_factory.mktemp("e2e-site") / "output") as running:
         yield running

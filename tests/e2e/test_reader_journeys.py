@@ -17,8 +17,16 @@ pytestmark = pytest.mark.e2e
 COUNT = re.compile(r"^\d[\d,.\u202f\u00a0]*$")
 CLS_OBSERVER = """
 window.__cls = 0;
+window.__shifted = [];
 new PerformanceObserver(list => {
-  for (const entry of list.getEntries()) { if (!entry.hadRecentInput) window.__cls += entry.value; }
+  for (const entry of list.getEntries()) {
+    if (entry.hadRecentInput) continue;
+    window.__cls += entry.value;
+    for (const source of entry.sources || []) {
+      const node = source.node;
+      window.__shifted.push(node && node.nodeType === 1 ? node.tagName + "." + node.className : String(node));
+    }
+  }
 }).observe({type: "layout-shift", buffered: true});
 """
 
@@ -64,7 +72,7 @@ def test_count_appears_without_layout_shift_and_one_api_request_per_view(stack, 
     page.goto(f"{stack.url}/posts/why-s3-and-cloudfront/")
     count = shown_count(page)
     page.wait_for_timeout(300)  # let any late shift be observed
-    assert page.evaluate("window.__cls") == 0
+    assert page.evaluate("window.__cls") == 0, page.evaluate("window.__shifted")
     assert watched.api_requests == [f"POST {stack.url}/api/hits"]
     page.screenshot(path=str(artifacts / "post-with-count.png"))
     assert count >= 1

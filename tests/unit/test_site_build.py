@@ -112,6 +112,13 @@ def test_script_is_content_hashed_deferred_and_within_budget(built_site):
     assert tags == [{"defer": None, "src": f"/js/{script.name}"}]
 
 
+def test_every_image_reserves_its_space(built_site):
+    """An image without width and height moves the text below it when it loads (layout shift)."""
+    for page in built_site.rglob("*.html"):
+        for tag in re.findall(r"<img [^>]*>", page.read_text()):
+            assert re.search(r'\bwidth="\d+"', tag) and re.search(r'\bheight="\d+"', tag), (page, tag)
+
+
 def test_pages_need_no_inline_code_and_no_other_origin(built_site):
     """The CSP allows only 'self': an inline script or style, or a CDN, would be blocked."""
     for page in built_site.rglob("*.html"):
@@ -127,7 +134,8 @@ def test_pages_need_no_inline_code_and_no_other_origin(built_site):
 
 def test_post_renders_content_code_and_image(built_site):
     html = (built_site / "posts" / "why-s3-and-cloudfront" / "index.html").read_text()
-    assert '<img alt="How a page view travels" src="/images/topology.svg"' in html
+    images = re.findall(r"<img [^>]*>", html)
+    assert len(images) == 1 and 'src="/images/topology.svg"' in images[0]
     assert (built_site / "images" / "topology.svg").is_file()
     code = (built_site / "posts" / "counting-visitors-without-cookies" / "index.html").read_text()
     assert 'class="highlight"' in code
