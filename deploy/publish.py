@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -127,23 +127,35 @@ def _human_bytes(count: int) -> str:
 
 
 class _Progress:
-    def __init__(self, enabled: bool):
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    """A rich progress bar on stderr when it is a terminal; otherwise nothing (and rich is not
+    even imported, which keeps a CI or scripted publish quick to start)."""
 
-        console = Console(stderr=True)
-        self.bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-            disable=not (enabled and console.is_terminal),
-        )
+    def __init__(self, enabled: bool):
+        self.bar: Any = nullcontext()
+        if enabled and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
 
     @contextmanager
     def task(self, description: str, total: int) -> Iterator[Callable[[], None]]:
+        if isinstance(self.bar, nullcontext):
+            yield lambda: None
+            return
         task_id = self.bar.add_task(description, total=total)
         try:
             yield lambda: self.bar.advance(task_id)
