@@ -177,7 +177,9 @@ class _Hit:
         first_today = _number(attributes, MARKER_HITS) == 1
         if first_today:
             self.undo.append(
-                lambda: self._update(pk, "ADD #hits :minus_one", names, {":minus_one": {"N": "-1"}})
+                lambda: self._update(
+                    pk, "ADD #hits :minus_one", {"#hits": MARKER_HITS}, {":minus_one": {"N": "-1"}}
+                )
             )
         return first_today
 

@@ -75,8 +75,9 @@ def inject_error(
     when: Callable[[dict], bool] = lambda _params: True,
     times: int | None = None,
     status: int = 400,
-) -> None:
-    """Make ``operation`` fail with DynamoDB error ``code`` (nothing reaches moto)."""
+) -> Callable[[], None]:
+    """Make ``operation`` fail with DynamoDB error ``code`` (nothing reaches moto) for the
+    calls ``when`` accepts, at most ``times`` times; returns the function that stops it."""
     remaining = [times]
 
     def fail(model, params, **_):
@@ -92,7 +93,9 @@ def inject_error(
             "ResponseMetadata": {"HTTPStatusCode": status},
         }
 
-    client.meta.events.register_first(f"before-call.dynamodb.{operation}", fail)
+    event_name = f"before-call.dynamodb.{operation}"
+    client.meta.events.register_first(event_name, fail)
+    return lambda: client.meta.events.unregister(event_name, fail)
 
 
 def counter_table_items(client, table: str = COUNTER_TABLE) -> dict[str, dict]:
