@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from counter_lambda import counter
@@ -143,3 +145,96 @@ def test_register_pages_surfaces_throttling(counter_client):
     inject_error(counter_client, "BatchGetItem", "ProvisionedThroughputExceededException")
     with pytest.raises(counter_client.exceptions.ProvisionedThroughputExceededException):
         counter.register_pages(counter_client, COUNTER_TABLE, ["/a/"])
+
+
+# --- hits and reads -----------------------------------------------------------------------
+
+DAY_ONE = datetime(2025, 3, 14, 23, 59, 30, tzinfo=timezone.utc)
+DAY_TWO = datetime(2025, 3, 15, 0, 0, 30, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def registered(counter_client):
+    counter.register_pages(counter_client, COUNTER_TABLE, ["/posts/hello/"])
+    return counter_client
+
+
+def hit(client, visitor, now):
+    return counter.record_hit(client, COUNTER_TABLE, "/posts/hello/", visitor=visitor, now=now)
+
+
+def test_unique_visitors_restart_each_utc_day(registered):
+    assert hit(registered, "a", DAY_ONE).unique_today == 1
+    assert hit(registered, "b", DAY_ONE).unique_today == 2
+    assert hit(registered, "a", DAY_ONE).unique_today == 2
+    day_two = hit(registered, "a", DAY_TWO)
+    assert (day_two.views, day_two.site_views, day_two.unique_today) == (4, 4, 1)
+    assert counter.read_counts(registered, COUNTER_TABLE, "/posts/hello/", now=DAY_TWO).unique_today == 1
+    # yesterday's count is dropped from the site item by today's first hit
+    assert set(counter_table_items(registered)["site"]) == {"pk", "views", "unique_2025-03-15"}
+
+
+def test_a_new_visitor_in_a_local_timezone_counts_on_the_utc_day(registered):
+    evening_in_new_york = DAY_ONE.astimezone(timezone(timedelta(hours=-5)))
+    hit(registered, "a", evening_in_new_york)
+    assert "unique_2025-03-14" in counter_table_items(registered)["site"]
+
+
+def test_visitor_markers_expire_after_their_day(registered):
+    hit(registered, "a", DAY_ONE)
+    markers = {
+        pk: item for pk, item in counter_table_items(registered).items() if pk.startswith("visitor#")
+    }
+    assert list(markers) == ["visitor#2025-03-14#a"]
+    expires_at = int(markers["visitor#2025-03-14#a"]["expires_at"]["N"])
+    end_of_day = datetime(2025, 3, 15, tzinfo=timezone.utc).timestamp()
+    assert end_of_day < expires_at <= end_of_day + 2 * 3600
+
+
+def test_a_hit_without_visitor_counts_the_view_only(registered):
+    counts = hit(registered, None, DAY_ONE)
+    assert (counts.views, counts.site_views, counts.unique_today) == (1, 1, 0)
+    assert not [pk for pk in counter_table_items(registered) if pk.startswith("visitor#")]
+
+
+def test_an_unknown_page_raises_and_writes_nothing(registered):
+    before = counter_table_items(registered)
+    with pytest.raises(counter.UnknownPage):
+        counter.record_hit(registered, COUNTER_TABLE, "/nope/", visitor="a", now=DAY_ONE)
+    with pytest.raises(counter.UnknownPage):
+        counter.read_counts(registered, COUNTER_TABLE, "/nope/", now=DAY_ONE)
+    assert counter_table_items(registered) == before
+
+
+def test_a_throttled_marker_write_undoes_the_page_view(registered):
+    hit(registered, "a", DAY_ONE)
+    inject_error(
+        registered,
+        "UpdateItem",
+        "ProvisionedThroughputExceededException",
+        when=lambda params: params["Key"]["pk"]["S"].startswith("visitor#"),
+        times=1,
+    )
+    with pytest.raises(counter.StoreUnavailable) as raised:
+        hit(registered, "b", DAY_ONE)
+    assert raised.value.rolled_back is True
+    assert str(raised.value) == "ProvisionedThroughputExceededException"
+    assert counter_views(registered, "page#/posts/hello/") == 1
+    assert counter_views(registered, "site") == 1
+
+
+# --- visitor identity ---------------------------------------------------------------------
+
+
+def test_the_visitor_hash_is_stable_within_a_day_and_unlinkable_across_days():
+    from counter_lambda.visitors import daily_salt, visitor_hash
+
+    secret = b"deploy-secret"
+    today, tomorrow = DAY_ONE.date(), DAY_TWO.date()
+    same = {"site": "blog.example", "ip": "198.51.100.4", "user_agent": "Firefox/133"}
+    first = visitor_hash(daily_salt(secret, today), **same)
+    assert visitor_hash(daily_salt(secret, today), **same) == first
+    assert visitor_hash(daily_salt(secret, tomorrow), **same) != first
+    assert visitor_hash(daily_salt(b"other-secret", today), **same) != first
+    assert visitor_hash(daily_salt(secret, today), **{**same, "site": "other.example"}) != first
+    assert "198.51.100.4" not in first and len(first) == 32
