@@ -34,17 +34,17 @@ locals {
     }
   } : role => settings if local.github_enabled }
 
-  site_bucket_arn    = "arn:${local.partition}:s3:::${local.site_bucket_name}"
-  log_bucket_arn     = "arn:${local.partition}:s3:::${local.access_log_bucket_name}"
-  state_bucket_arn   = "arn:${local.partition}:s3:::${var.state_bucket_name}"
-  state_object_arn   = "${local.state_bucket_arn}/${var.state_key}"
-  cloudfront_arn     = "arn:${local.partition}:cloudfront::${local.account_id}"
-  lambda_arn         = "arn:${local.partition}:lambda:${var.aws_region}:${local.account_id}:function:${local.counter_function_name}"
-  log_group_arn      = "arn:${local.partition}:logs:${var.aws_region}:${local.account_id}:log-group"
-  apigateway_arn     = "arn:${local.partition}:apigateway:${var.aws_region}::"
-  iam_arn            = "arn:${local.partition}:iam::${local.account_id}"
-  wafv2_global_arn   = "arn:${local.partition}:wafv2:us-east-1:${local.account_id}:global"
-  stack_log_groups   = ["/aws/lambda/${local.counter_function_name}", "/aws/apigateway/${var.project_name}-counter"]
+  site_bucket_arn  = "arn:${local.partition}:s3:::${local.site_bucket_name}"
+  log_bucket_arn   = "arn:${local.partition}:s3:::${local.access_log_bucket_name}"
+  state_bucket_arn = "arn:${local.partition}:s3:::${var.state_bucket_name}"
+  state_object_arn = "${local.state_bucket_arn}/${var.state_key}"
+  cloudfront_arn   = "arn:${local.partition}:cloudfront::${local.account_id}"
+  lambda_arn       = "arn:${local.partition}:lambda:${var.aws_region}:${local.account_id}:function:${local.counter_function_name}"
+  log_group_arn    = "arn:${local.partition}:logs:${var.aws_region}:${local.account_id}:log-group"
+  apigateway_arn   = "arn:${local.partition}:apigateway:${var.aws_region}::"
+  iam_arn          = "arn:${local.partition}:iam::${local.account_id}"
+  wafv2_global_arn = "arn:${local.partition}:wafv2:us-east-1:${local.account_id}:global"
+  stack_log_groups = ["/aws/lambda/${local.counter_function_name}", "/aws/apigateway/${var.project_name}-counter"]
   stack_log_group_arns = flatten([
     for name in local.stack_log_groups : ["${local.log_group_arn}:${name}", "${local.log_group_arn}:${name}:*"]
   ])
@@ -76,75 +76,75 @@ locals {
   # are scoped to this account (docs/deploy.md, "What the roles may do").
   stack_read_statements = [
     {
-      sid       = "ReadBuckets"
-      actions   = ["s3:ListBucket", "s3:GetBucket*", "s3:GetAccelerateConfiguration", "s3:GetLifecycleConfiguration", "s3:GetReplicationConfiguration", "s3:GetEncryptionConfiguration"]
-      resources = [local.site_bucket_arn, local.log_bucket_arn]
+      sid        = "ReadBuckets"
+      actions    = ["s3:ListBucket", "s3:GetBucket*", "s3:GetAccelerateConfiguration", "s3:GetLifecycleConfiguration", "s3:GetReplicationConfiguration", "s3:GetEncryptionConfiguration"]
+      resources  = [local.site_bucket_arn, local.log_bucket_arn]
       conditions = []
     },
     {
-      sid       = "ReadCdn"
-      actions   = ["cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:ListTagsForResource", "cloudfront:GetOriginAccessControl", "cloudfront:GetResponseHeadersPolicy", "cloudfront:GetFunction", "cloudfront:DescribeFunction"]
-      resources = ["${local.cloudfront_arn}:distribution/*", "${local.cloudfront_arn}:origin-access-control/*", "${local.cloudfront_arn}:response-headers-policy/*", "${local.cloudfront_arn}:function/${var.project_name}-*"]
+      sid        = "ReadCdn"
+      actions    = ["cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:ListTagsForResource", "cloudfront:GetOriginAccessControl", "cloudfront:GetResponseHeadersPolicy", "cloudfront:GetFunction", "cloudfront:DescribeFunction"]
+      resources  = ["${local.cloudfront_arn}:distribution/*", "${local.cloudfront_arn}:origin-access-control/*", "${local.cloudfront_arn}:response-headers-policy/*", "${local.cloudfront_arn}:function/${var.project_name}-*"]
       conditions = []
     },
     {
-      sid       = "ReadCertificate"
-      actions   = ["acm:DescribeCertificate", "acm:ListTagsForCertificate"]
-      resources = ["arn:${local.partition}:acm:us-east-1:${local.account_id}:certificate/*"]
+      sid        = "ReadCertificate"
+      actions    = ["acm:DescribeCertificate", "acm:ListTagsForCertificate"]
+      resources  = ["arn:${local.partition}:acm:us-east-1:${local.account_id}:certificate/*"]
       conditions = []
     },
     {
-      sid       = "ReadZone"
-      actions   = ["route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:ListTagsForResource"]
-      resources = ["arn:${local.partition}:route53:::hostedzone/${data.aws_route53_zone.site.zone_id}"]
+      sid        = "ReadZone"
+      actions    = ["route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:ListTagsForResource"]
+      resources  = ["arn:${local.partition}:route53:::hostedzone/${data.aws_route53_zone.site.zone_id}"]
       conditions = []
     },
     {
-      sid       = "ReadDnsChanges"
-      actions   = ["route53:GetChange"]
-      resources = ["arn:${local.partition}:route53:::change/*"]
+      sid        = "ReadDnsChanges"
+      actions    = ["route53:GetChange"]
+      resources  = ["arn:${local.partition}:route53:::change/*"]
       conditions = []
     },
     {
-      sid       = "ReadTable"
-      actions   = ["dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource"]
-      resources = [aws_dynamodb_table.counter.arn]
+      sid        = "ReadTable"
+      actions    = ["dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource"]
+      resources  = [aws_dynamodb_table.counter.arn]
       conditions = []
     },
     {
-      sid       = "ReadFunction"
-      actions   = ["lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetFunctionCodeSigningConfig", "lambda:GetFunctionConcurrency", "lambda:GetPolicy", "lambda:GetRuntimeManagementConfig", "lambda:ListVersionsByFunction", "lambda:ListTags"]
-      resources = [local.lambda_arn]
+      sid        = "ReadFunction"
+      actions    = ["lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetFunctionCodeSigningConfig", "lambda:GetFunctionConcurrency", "lambda:GetPolicy", "lambda:GetRuntimeManagementConfig", "lambda:ListVersionsByFunction", "lambda:ListTags"]
+      resources  = [local.lambda_arn]
       conditions = []
     },
     {
-      sid       = "ReadLogGroups"
-      actions   = ["logs:ListTagsForResource", "logs:ListTagsLogGroup"]
-      resources = local.stack_log_group_arns
+      sid        = "ReadLogGroups"
+      actions    = ["logs:ListTagsForResource", "logs:ListTagsLogGroup"]
+      resources  = local.stack_log_group_arns
       conditions = []
     },
     {
-      sid       = "ReadApi"
-      actions   = ["apigateway:GET"]
-      resources = ["${local.apigateway_arn}/apis", "${local.apigateway_arn}/apis/*", "${local.apigateway_arn}/tags/*"]
+      sid        = "ReadApi"
+      actions    = ["apigateway:GET"]
+      resources  = ["${local.apigateway_arn}/apis", "${local.apigateway_arn}/apis/*", "${local.apigateway_arn}/tags/*"]
       conditions = []
     },
     {
-      sid       = "ReadRoles"
-      actions   = ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"]
-      resources = ["${local.iam_arn}:role/${var.project_name}-*"]
+      sid        = "ReadRoles"
+      actions    = ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"]
+      resources  = ["${local.iam_arn}:role/${var.project_name}-*"]
       conditions = []
     },
     {
-      sid       = "ReadGitHubOidcProvider"
-      actions   = ["iam:GetOpenIDConnectProvider"]
-      resources = ["${local.iam_arn}:oidc-provider/token.actions.githubusercontent.com"]
+      sid        = "ReadGitHubOidcProvider"
+      actions    = ["iam:GetOpenIDConnectProvider"]
+      resources  = ["${local.iam_arn}:oidc-provider/token.actions.githubusercontent.com"]
       conditions = []
     },
     {
-      sid       = "ReadWebAcl"
-      actions   = ["wafv2:GetWebACL", "wafv2:ListTagsForResource"]
-      resources = ["${local.wafv2_global_arn}/webacl/${var.project_name}-cdn/*"]
+      sid        = "ReadWebAcl"
+      actions    = ["wafv2:GetWebACL", "wafv2:ListTagsForResource"]
+      resources  = ["${local.wafv2_global_arn}/webacl/${var.project_name}-cdn/*"]
       conditions = []
     },
     {
@@ -166,9 +166,9 @@ locals {
   # outlive any apply (with deletion protection and prevent_destroy).
   stack_write_statements = [
     {
-      sid       = "ManageBuckets"
-      actions   = ["s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucket*", "s3:DeleteBucketPolicy", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration"]
-      resources = [local.site_bucket_arn, local.log_bucket_arn]
+      sid        = "ManageBuckets"
+      actions    = ["s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucket*", "s3:DeleteBucketPolicy", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration"]
+      resources  = [local.site_bucket_arn, local.log_bucket_arn]
       conditions = []
     },
     {
@@ -184,21 +184,21 @@ locals {
       conditions = []
     },
     {
-      sid       = "ManageCertificate"
-      actions   = ["acm:RequestCertificate", "acm:DeleteCertificate", "acm:AddTagsToCertificate", "acm:RemoveTagsFromCertificate", "acm:UpdateCertificateOptions"]
-      resources = ["arn:${local.partition}:acm:us-east-1:${local.account_id}:certificate/*"]
+      sid        = "ManageCertificate"
+      actions    = ["acm:RequestCertificate", "acm:DeleteCertificate", "acm:AddTagsToCertificate", "acm:RemoveTagsFromCertificate", "acm:UpdateCertificateOptions"]
+      resources  = ["arn:${local.partition}:acm:us-east-1:${local.account_id}:certificate/*"]
       conditions = []
     },
     {
-      sid       = "ManageRecords"
-      actions   = ["route53:ChangeResourceRecordSets"]
-      resources = ["arn:${local.partition}:route53:::hostedzone/${data.aws_route53_zone.site.zone_id}"]
+      sid        = "ManageRecords"
+      actions    = ["route53:ChangeResourceRecordSets"]
+      resources  = ["arn:${local.partition}:route53:::hostedzone/${data.aws_route53_zone.site.zone_id}"]
       conditions = []
     },
     {
-      sid       = "ManageTable"
-      actions   = ["dynamodb:CreateTable", "dynamodb:UpdateTable", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTimeToLive", "dynamodb:TagResource", "dynamodb:UntagResource"]
-      resources = [aws_dynamodb_table.counter.arn]
+      sid        = "ManageTable"
+      actions    = ["dynamodb:CreateTable", "dynamodb:UpdateTable", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTimeToLive", "dynamodb:TagResource", "dynamodb:UntagResource"]
+      resources  = [aws_dynamodb_table.counter.arn]
       conditions = []
     },
     {
@@ -220,15 +220,15 @@ locals {
       ]
     },
     {
-      sid       = "ManageLogGroups"
-      actions   = ["logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:TagResource", "logs:UntagResource", "logs:TagLogGroup", "logs:UntagLogGroup"]
-      resources = local.stack_log_group_arns
+      sid        = "ManageLogGroups"
+      actions    = ["logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:TagResource", "logs:UntagResource", "logs:TagLogGroup", "logs:UntagLogGroup"]
+      resources  = local.stack_log_group_arns
       conditions = []
     },
     {
-      sid       = "ManageApi"
-      actions   = ["apigateway:POST", "apigateway:PATCH", "apigateway:PUT", "apigateway:DELETE"]
-      resources = ["${local.apigateway_arn}/apis", "${local.apigateway_arn}/apis/*", "${local.apigateway_arn}/tags/*"]
+      sid        = "ManageApi"
+      actions    = ["apigateway:POST", "apigateway:PATCH", "apigateway:PUT", "apigateway:DELETE"]
+      resources  = ["${local.apigateway_arn}/apis", "${local.apigateway_arn}/apis/*", "${local.apigateway_arn}/tags/*"]
       conditions = []
     },
     {

@@ -447,3 +447,96 @@ def inline_skips(directory: Path) -> list[tuple[str, str, str]]:
             if match:
                 found.append((f"{path.name}:{number}", match.group(1), (match.group(2) or "").strip()))
     return found
+
+
+# ---------------------------------------------------------------------------------------------
+# `terraform fmt -check` (CI runs it): the indentation and `=` alignment rules of hclwrite's
+# formatter, applied line by line. A line is an aligned assignment when it has a top-level `=`
+# whose right-hand side closes every bracket it opens; consecutive such lines align their `=`
+# one space after the longest left-hand side; any other line ends the run.
+
+OPENERS, CLOSERS = "{[(", "}])"
+
+
+def _code_and_strings(line: str) -> tuple[str, str]:
+    """The line with string contents blanked (interpolations kept) and any trailing comment cut."""
+    out, index, in_string, depth = [], 0, False, 0
+    while index < len(line):
+        char = line[index]
+        if in_string:
+            if char == "\\":
+                out.append("  ")
+                index += 2
+                continue
+            if line.startswith("${", index):
+                depth += 1
+                out.append("${")
+                index += 2
+                in_string = False
+                continue
+            if char == '"':
+                in_string = False
+                out.append('"')
+            else:
+                out.append(" ")
+            index += 1
+            continue
+        if char == '"':
+            in_string = True
+        elif char == "}" and depth:
+            depth -= 1
+            out.append("}")
+            in_string = True
+            index += 1
+            continue
+        elif char == "#" or line.startswith("//", index):
+            break
+        out.append(char)
+        index += 1
+    return "".join(out).rstrip(), line
+
+
+def fmt_problems(text: str, filename: str) -> list[str]:
+    problems, depth_stack = [], []
+    chain: list[tuple[int, int, int]] = []  # (line number, lhs width, `=` column)
+
+    def close_chain():
+        if chain:
+            want = max(width for _, width, _ in chain) + 1
+            problems.extend(f"{filename}:{number}: `=` at column {column}, terraform fmt puts it at {want}"
+                            for number, width, column in chain if column != want)
+            chain.clear()
+
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if raw != raw.rstrip():
+            problems.append(f"{filename}:{number}: trailing whitespace")
+        code, _ = _code_and_strings(raw)
+        stripped = code.strip()
+        if not stripped:
+            close_chain()
+            continue
+        net = sum(c in OPENERS for c in code) - sum(c in CLOSERS for c in code)
+        indent = len(raw) - len(raw.lstrip(" "))
+        leading_close = len(stripped) - len(stripped.lstrip("}])"))
+        expected = 2 * max(len(depth_stack) - (1 if net < 0 or leading_close else 0), 0)
+        if indent != expected and not raw.lstrip().startswith(("#", "//")):
+            problems.append(f"{filename}:{number}: indented {indent}, terraform fmt indents {expected}")
+        if net > 0:
+            depth_stack.append(net)
+        elif net < 0:
+            closed = -net
+            while closed and depth_stack:
+                if closed >= depth_stack[-1]:
+                    closed -= depth_stack.pop()
+                else:
+                    depth_stack[-1] -= closed
+                    closed = 0
+        match = re.search(r"(?<![=!<>])=(?![=>])", code)
+        if match and match.start() > indent:
+            rhs = code[match.start():]
+            if sum(c in OPENERS for c in rhs) == sum(c in CLOSERS for c in rhs):
+                chain.append((number, len(code[:match.start()].rstrip()), match.start()))
+                continue
+        close_chain()
+    close_chain()
+    return problems

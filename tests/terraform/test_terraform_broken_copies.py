@@ -95,7 +95,8 @@ def test_bucket_policy_open_to_anyone_is_named(tmp_path):
 
 
 def test_ci_role_wildcard_resource_is_named(tmp_path):
-    copy = broken_copy(tmp_path, "ci.tf", 'resources  = [local.lambda_arn]', 'resources  = ["*"]')
+    write = '"lambda:TagResource", "lambda:UntagResource",\n      ]\n      resources  = '
+    copy = broken_copy(tmp_path, "ci.tf", write + "[local.lambda_arn]", write + '["*"]')
     errors = checks.all_errors(copy)
     assert "local.stack_write_statements[5]: 'lambda:CreateFunction' on resource '*'" in errors
 
@@ -115,3 +116,13 @@ def test_checkov_fails_a_public_bucket(tmp_path):
     failed = {(r["check_id"], r["resource"]) for r in report["results"]["failed_checks"]}
     assert failed == {("CKV_AWS_54", "aws_s3_bucket_public_access_block.site"),
                       ("CKV_AWS_56", "aws_s3_bucket_public_access_block.site")}
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("  hash_key                    = \"pk\"", "  hash_key = \"pk\"",
+     "counter.tf:6: `=` at column 11, terraform fmt puts it at 30"),
+    ("    type = \"S\"", "      type = \"S\"", "counter.tf:11: indented 6, terraform fmt indents 4"),
+])
+def test_unformatted_file_is_reported(tmp_path, old, new, expected):
+    copy = broken_copy(tmp_path, "counter.tf", old, new)
+    assert expected in checks.fmt_problems((copy / "counter.tf").read_text(encoding="utf-8"), "counter.tf")

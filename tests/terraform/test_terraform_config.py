@@ -236,3 +236,10 @@ def test_examples_set_only_declared_variables(config):
     assert assigned and assigned <= set(config.variables)
     backend = (TERRAFORM / "backend.hcl.example").read_text(encoding="utf-8")
     assert re.search(r"^use_lockfile\s*=\s*true$", backend, flags=re.MULTILINE)
+
+
+def test_files_are_as_terraform_fmt_writes_them():
+    # CI runs `terraform fmt -check -recursive` before plan and apply.
+    problems = [problem for path in sorted(TERRAFORM.glob("*.tf"))
+                for problem in checks.fmt_problems(path.read_text(encoding="utf-8"), path.name)]
+    assert problems == []
