@@ -30,10 +30,12 @@ from .diff import (
     Plan,
     PlanRefused,
     RemoteObject,
+    collapse_paths,
     diff,
     invalidation_paths,
     make_plan,
     needs_inspection,
+    url_paths,
     walk_local,
 )
 from .remote import (
@@ -228,6 +230,7 @@ def publish(
         except _AWS_ERRORS as error:
             raise PublishError(describe_error(error, bucket)) from error
         saved_state = state.to_json()
+        replaced_earlier = [path for key in state.changed_since(remote) for path in url_paths(key)]
         state.apply_to(remote)
         summary.inspected = _inspect(clients, bucket, local, remote, options, progress)
         # From here the state describes exactly what is in the bucket.
@@ -241,21 +244,25 @@ def publish(
         if options.dry_run or options.verbose:
             for action in plan.changes:
                 say(f"{action.kind:<7} {action.key}  ({action.reason})")
-        new_paths = invalidation_paths(plan.changes, options.invalidation_threshold)
+        stale_paths = collapse_paths(
+            invalidation_paths(plan.changes, options.invalidation_threshold) + replaced_earlier,
+            options.invalidation_threshold,
+        )
 
         if options.dry_run:
             summary.uploaded = sum(a.kind == UPLOAD for a in plan.writes)
             summary.copied = sum(a.kind == COPY for a in plan.writes)
             summary.deleted = len(plan.deletes)
             summary.bytes_uploaded = sum(a.local.size for a in plan.writes if a.kind == UPLOAD)
-            summary.invalidation_paths = new_paths
+            summary.invalidation_paths = collapse_paths(
+                state.pending_invalidation + stale_paths, options.invalidation_threshold
+            )
             return _finish(summary, clients, before, started)
 
         try:
-            if new_paths and distribution_id:
-                # Recorded before anything changes, so a re-run after a crash still invalidates.
-                state.add_pending(new_paths, options.invalidation_threshold)
-                write_state(clients.s3, bucket, state)
+            if distribution_id:
+                # Kept in the state if this run fails, so its re-run invalidates them.
+                state.add_pending(stale_paths, options.invalidation_threshold)
             summary.pages_registered = _register_pages(clients, table, Path(output_dir), summary)
             _write_phases(clients, bucket, plan, state, options, progress, summary)
             if plan.deletes:

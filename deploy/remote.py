@@ -177,8 +177,9 @@ def list_remote(s3: Any, bucket: str) -> dict[str, RemoteObject]:
 class PublishState:
     """What publish learnt when it wrote each object, valid only while the object's ETag is the
     one recorded (an object changed behind publish's back gets a new ETag and is inspected);
-    and the paths changed but not yet invalidated, so an interrupted run's re-run still
-    invalidates them."""
+    and the paths changed but not yet invalidated (kept by a failed run or --no-invalidate).
+    An object whose ETag moved since the state was written is invalidated too, which covers a
+    run killed before it could save anything."""
 
     objects: dict[str, RemoteObject] = field(default_factory=dict)
     pending_invalidation: list[str] = field(default_factory=list)
@@ -190,6 +191,15 @@ class PublishState:
                 listed.md5 = known.md5 or listed.md5
                 listed.sha256 = known.sha256
                 listed.headers = known.headers
+
+    def changed_since(self, remote: dict[str, RemoteObject]) -> list[str]:
+        """Keys whose object changed or went after this state was written: an interrupted run
+        (or another tool) replaced them, so caches may still hold the old bytes."""
+        return sorted(
+            key
+            for key, known in self.objects.items()
+            if key not in remote or remote[key].etag != known.etag
+        )
 
     def record(self, obj: RemoteObject) -> None:
         self.objects[obj.key] = obj

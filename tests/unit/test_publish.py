@@ -462,10 +462,11 @@ def test_wait_returns_once_cloudfront_reports_the_invalidation_done(stack):
 
 
 class FailingPuts:
-    """Makes the Nth site PutObject (and only it) fail, as a dropped connection would."""
+    """Makes the Nth site PutObject (and only it) raise ``error``: a dropped connection, or an
+    interruption (Ctrl-C) that leaves publish no chance to save anything."""
 
-    def __init__(self, client, fail_on: int):
-        self.fail_on, self.seen, self._lock = fail_on, 0, threading.Lock()
+    def __init__(self, client, fail_on: int, error: BaseException = ConnectionResetError("reset")):
+        self.fail_on, self.error, self.seen, self._lock = fail_on, error, 0, threading.Lock()
         client.meta.events.register("before-parameter-build.s3.PutObject", self)
 
     def __call__(self, params, **_):
@@ -474,7 +475,7 @@ class FailingPuts:
         with self._lock:
             self.seen += 1
             if self.seen == self.fail_on:
-                raise ConnectionResetError("connection reset by peer")
+                raise self.error
         return None
 
 
@@ -507,6 +508,26 @@ def test_interrupted_publish_deletes_nothing_and_a_rerun_converges(stack):
         ]
     ]
     assert stack.publish().requests == {"ListObjectsV2": 1, "GetObject": 1}
+
+
+def test_killed_publish_reruns_and_invalidates_what_it_had_replaced(stack):
+    stack.publish()
+    edit(stack.site, "theme/css/main.css", "#222", "#111")
+    edit(stack.site, "posts/alpha/index.html", "first", "1st")
+    state_before = stack.body(STATE_KEY)
+    FailingPuts(stack.clients.s3, fail_on=2, error=KeyboardInterrupt())
+
+    with pytest.raises(KeyboardInterrupt):
+        stack.publish(workers=1)
+
+    assert stack.body(STATE_KEY) == state_before  # nothing was saved
+    assert b"#111" in stack.body("theme/css/main.css")  # but the first upload landed
+    summary = stack.publish()
+    stack.assert_matches_site()
+    assert summary.uploaded == 1
+    assert stack.invalidations() == [
+        ["/posts/alpha/", "/posts/alpha/index.html", "/theme/css/main.css"]
+    ]
 
 
 def test_transient_server_error_is_retried(stack):

@@ -187,3 +187,17 @@ def test_state_applies_only_to_objects_whose_etag_it_recorded():
 
     assert (same["a.html"].sha256, same["a.html"].headers) == ("f" * 64, html)
     assert (rewritten["a.html"].sha256, rewritten["a.html"].headers) == (None, None)
+
+
+def test_state_names_objects_replaced_or_removed_since_it_was_written():
+    html = Headers("text/html; charset=utf-8", "no-cache")
+    state = PublishState(
+        {k: RemoteObject(k, etag, 1, headers=html) for k, etag in (("a", "1" * 32), ("b", "2" * 32), ("c", "3" * 32))}
+    )
+    listed = {
+        "a": RemoteObject("a", "1" * 32, 1),
+        "b": RemoteObject("b", "9" * 32, 1),
+        "new": RemoteObject("new", "4" * 32, 1),
+    }
+
+    assert state.changed_since(listed) == ["b", "c"]
