@@ -50,14 +50,12 @@ locals {
   ])
 
   # Publish, exactly: docs/architecture.md "S3 and CloudFront actions" and "DynamoDB actions".
+  # No state access: the deploy workflow hands publish the targets from the apply job's outputs.
   deploy_statements = [
     { sid = "ListSite", actions = ["s3:ListBucket"], resources = [local.site_bucket_arn], conditions = [] },
     { sid = "SyncSite", actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], resources = ["${local.site_bucket_arn}/*"], conditions = [] },
     { sid = "Invalidate", actions = ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"], resources = [aws_cloudfront_distribution.site.arn], conditions = [] },
     { sid = "RegisterPages", actions = ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DescribeTable"], resources = [aws_dynamodb_table.counter.arn], conditions = [] },
-    # `terraform output -json` resolves the targets; publish never writes the state.
-    { sid = "ReadStateBucket", actions = ["s3:ListBucket"], resources = [local.state_bucket_arn], conditions = [] },
-    { sid = "ReadState", actions = ["s3:GetObject"], resources = [local.state_object_arn], conditions = [] },
   ]
 
   state_read_statements = [

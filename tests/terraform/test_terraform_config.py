@@ -204,8 +204,8 @@ def test_deploy_role_may_publish_exactly(config):
         for action in statement["actions"]:
             granted.setdefault(checks.literal(action), set()).update(checks.literal(r) for r in statement["resources"])
     assert granted == {
-        "s3:ListBucket": {"${local.site_bucket_arn}", "${local.state_bucket_arn}"},
-        "s3:GetObject": {"${local.site_bucket_arn}/*", "${local.state_object_arn}"},
+        "s3:ListBucket": {"${local.site_bucket_arn}"},
+        "s3:GetObject": {"${local.site_bucket_arn}/*"},
         "s3:PutObject": {"${local.site_bucket_arn}/*"},
         "s3:DeleteObject": {"${local.site_bucket_arn}/*"},
         "cloudfront:CreateInvalidation": {"${aws_cloudfront_distribution.site.arn}"},
