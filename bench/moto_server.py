@@ -12,7 +12,7 @@ import os
 import threading
 import urllib.request
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from typing import Iterator
 from urllib.parse import parse_qs, unquote
@@ -226,3 +226,20 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+@contextmanager
+def local_stack(output_dir) -> Iterator[tuple[CountingMotoServer, "LocalStack"]]:  # noqa: F821
+    """The whole local stack (build, publish, edge on a free port) on a counting moto server."""
+    import io
+
+    from deploy.local_stack import LocalStack
+
+    with CountingMotoServer() as moto, environment({**DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": moto.url}):
+        stack = LocalStack(host="127.0.0.1", port=0, endpoint_url=moto.url, output_dir=output_dir, build=True)
+        with redirect_stdout(io.StringIO()):  # Pelican's and publish's progress lines
+            stack.start()
+        try:
+            yield moto, stack
+        finally:
+            stack.stop()

@@ -1,0 +1,133 @@
+"""`make bench`: every benchmark, one Markdown table, written to bench/results.md.
+
+Each figure is measured side by side with its anchor in the same run. ``--quick`` uses a small
+site and few repetitions (minutes, for a smoke run); the full run uses a 1,000-post site.
+A benchmark that cannot run (a missing anchor tool, a crash) gets an error row and makes the
+exit status non-zero; a missed goal is a result, shown as FAIL, not an error.
+
+Run: ``python -m bench.run_all [--quick] [--output PATH]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from types import ModuleType
+
+from bench import cold_start, counter_hot_path, plugin_overhead, publish_vs_sync, widget_budget
+from bench.table import Row, markdown_table
+
+# In the order of the issue's list of benchmarks.
+BENCHMARKS: list[ModuleType] = [plugin_overhead, publish_vs_sync, counter_hot_path, cold_start, widget_budget]
+RESULTS = Path(__file__).with_name("results.md")
+
+ANCHORS = """\
+## What each anchor is
+
+- **Build with the counter plugin**: the same generated site built with the same settings and
+  `VISITOR_COUNTER = {"enabled": False}`; on and off builds alternate in adjacent pairs after a
+  warm-up build; the ratio is the median of the pairs' CPU-time ratios (CPU time, not wall
+  time, so other work on the machine moves it little).
+- **Publish, one-post edit / full first publish**: `aws s3 sync <output>/ s3://<bucket>
+  --delete` (awscli v1 from `.venv-awscli`, as Pelican's own Makefile publishes) into its own
+  bucket on the same moto server, from the same build and, for the edit, the same rebuild.
+  Both run as fresh processes; PUT requests and uploaded bytes are counted by the moto server
+  for both. The changed files are found independently by hashing the output before and after
+  the rebuild.
+- **Counter hot path**: direct `UpdateItem ADD views :1` calls from boto3 to the same moto
+  server (the one database call a counter cannot avoid), one at a time like the hits.
+- **Handler cold start**: a fresh interpreter running only `import boto3;
+  boto3.client("dynamodb")`, the least any Python Lambda using DynamoDB pays.
+- **Widget**: the 1 KiB gzip budget for size; for requests and CLS, the same visitor reading
+  the same pages in Chromium with the counter's script and API blocked (the page without the
+  widget). Requests are counted at the local edge.
+"""
+
+
+@dataclass
+class Outcome:
+    name: str
+    rows: list[Row]
+    seconds: float
+    error: str | None = None
+
+
+def run_benchmark(module: ModuleType, sizes: dict[str, int]) -> Outcome:
+    name = module.__name__.rsplit(".", 1)[-1]
+    started = time.perf_counter()
+    try:
+        rows = module.run(**sizes)
+        error = None
+    except Exception as failure:  # noqa: BLE001 - one broken benchmark must not hide the others
+        traceback.print_exc()
+        error = f"{type(failure).__name__}: {str(failure).splitlines()[0] if str(failure) else ''}"
+        rows = [Row(f"{name}: could not run", f"error: {error}", "", None, "", False)]
+    return Outcome(name, rows, time.perf_counter() - started, error)
+
+
+def machine() -> str:
+    memory = ""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            kib = int(next(line for line in meminfo if line.startswith("MemTotal:")).split()[1])
+        memory = f", {kib / 1024 / 1024:.1f} GiB memory"
+    except (OSError, StopIteration, ValueError):
+        pass
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{platform.system()} {platform.machine()}, {cpus} CPUs{memory}"
+
+
+def load_average() -> str:
+    try:
+        return "/".join(f"{value:.1f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def report(outcomes: list[Outcome], quick: bool, started: datetime, load_before: str) -> str:
+    rows = [row for outcome in outcomes for row in outcome.rows]
+    mode = "quick (small site, few repetitions)" if quick else "full (1,000-post site)"
+    durations = ", ".join(f"{o.name} {o.seconds:.0f} s" for o in outcomes)
+    return "\n".join([
+        "# Benchmarks",
+        "",
+        f"- Run: {started:%Y-%m-%d %H:%M} UTC, mode {mode}, `python -m bench.run_all{' --quick' if quick else ''}`",
+        f"- Python {platform.python_version()} ({platform.python_implementation()}), {machine()}",
+        f"- Load average (1/5/15 min) before: {load_before}, after: {load_average()}",
+        f"- Time per benchmark: {durations}",
+        "",
+        "Ratio is ours ÷ anchor (lower is better); pass/fail compares with the goal, n/a where no goal is set.",
+        "",
+        markdown_table(rows),
+        "",
+        ANCHORS,
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small site, few repetitions")
+    parser.add_argument("--output", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
+    args = parser.parse_args(argv)
+    started, load_before = datetime.now(timezone.utc), load_average()
+    outcomes = []
+    for module in BENCHMARKS:
+        sizes = module.QUICK if args.quick else module.FULL
+        print(f"bench: {module.__name__} {sizes} ...", file=sys.stderr, flush=True)
+        outcomes.append(run_benchmark(module, sizes))
+    text = report(outcomes, args.quick, started, load_before)
+    args.output.write_text(text, encoding="utf-8")
+    print(text)
+    print(f"written to {args.output}", file=sys.stderr)
+    return 1 if any(o.error for o in outcomes) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
