@@ -1,0 +1,119 @@
+"""Every benchmark once, with tiny sizes, so `make bench` cannot rot between full runs.
+
+No timing is asserted (a shared CI machine makes any threshold flaky); what is asserted are the
+facts a benchmark reports that do not depend on speed: every row is there, the one-post edit
+uploads and invalidates only what changed, a hit costs at most three DynamoDB requests, the
+widget's size, requests and layout shift.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+import pytest
+
+from bench import cold_start, counter_hot_path, plugin_overhead, publish_vs_sync, run_all, widget_budget
+from bench.table import Row
+from deploy.site import PROJECT_ROOT
+
+TINY = {
+    plugin_overhead: {"posts": 4, "runs": 1},
+    publish_vs_sync: {"posts": 4, "rounds": 1},
+    counter_hot_path: {"hits": 5},
+    cold_start: {"runs": 1},
+    widget_budget: {"views": 2},
+}
+# The table's rows, in order: one per figure the issue asks for.
+EXPECTED_FIGURES = [
+    "Build with the counter plugin: CPU time",
+    "One-post edit (4 posts): PUT requests",
+    "One-post edit (4 posts): bytes uploaded",
+    "One-post edit (4 posts): CloudFront invalidation paths",
+    "One-post edit (4 posts): wall time",
+    "Full first publish (4 posts",
+    "Counter hot path: DynamoDB requests per hit",
+    "Counter hot path: time per hit",
+    "Handler cold start",
+    "Widget: counter.js size",
+    "Widget: requests per page view",
+    "Widget: CLS",
+]
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> list[run_all.Outcome]:
+    if not publish_vs_sync.AWSCLI.exists():
+        pytest.skip(f"the publish benchmark's anchor {publish_vs_sync.AWSCLI} is missing: run `make tools`")
+    assert [TINY.get(module) for module in run_all.BENCHMARKS] == list(TINY.values()), (
+        "a benchmark was added to run_all without tiny sizes here"
+    )
+    return [run_all.run_benchmark(module, sizes) for module, sizes in TINY.items()]
+
+
+def rows_of(outcomes) -> list[Row]:
+    return [row for outcome in outcomes for row in outcome.rows]
+
+
+def row(outcomes, figure_start: str) -> Row:
+    return next(r for r in rows_of(outcomes) if r.figure.startswith(figure_start))
+
+
+def test_every_benchmark_runs_and_the_table_has_every_row(outcomes):
+    assert [o.error for o in outcomes] == [None] * len(outcomes)
+    figures = [r.figure for r in rows_of(outcomes)]
+    assert len(figures) == len(EXPECTED_FIGURES)
+    for figure, expected in zip(figures, EXPECTED_FIGURES):
+        assert figure.startswith(expected)
+    for timed in ("Build with", "One-post edit (4 posts): wall", "Full first", "Counter hot path: time", "Handler"):
+        ratio = row(outcomes, timed).ratio
+        assert ratio is not None and math.isfinite(ratio) and ratio > 0
+
+
+def test_one_post_edit_uploads_and_invalidates_only_what_changed(outcomes):
+    puts = row(outcomes, "One-post edit (4 posts): PUT requests")
+    assert puts.passed, puts
+    # aws s3 sync re-uploads the whole rebuilt site, so ours is a small fraction of it.
+    assert puts.ratio < 0.5
+    assert "posts/post-00004/index.html" in puts.goal
+    paths = row(outcomes, "One-post edit (4 posts): CloudFront invalidation paths")
+    assert paths.passed and "/posts/post-00004/" in paths.ours and "/*" not in paths.ours.split(": ", 1)[1]
+
+
+def test_counter_hit_costs_at_most_three_dynamodb_requests(outcomes):
+    requests = row(outcomes, "Counter hot path: DynamoDB requests per hit")
+    assert requests.passed and requests.ratio <= counter_hot_path.MAX_REQUESTS_PER_HIT
+
+
+def test_cold_start_sees_the_client_made_at_import(outcomes):
+    assert "client created at import: yes" in row(outcomes, "Handler cold start").ours
+
+
+def test_widget_budget_facts(outcomes):
+    size = row(outcomes, "Widget: counter.js size")
+    assert size.passed and 0 < size.ratio <= 1
+    requests = row(outcomes, "Widget: requests per page view")
+    assert requests.passed, requests  # one API call per view, the script fetched at most once
+    assert row(outcomes, "Widget: CLS").passed
+
+
+def test_report_has_the_run_facts_and_the_table(outcomes, tmp_path):
+    text = run_all.report(outcomes, quick=True, started=datetime.now(timezone.utc), load_before="0.0/0.0/0.0")
+    assert f"Python {sys.version.split()[0]}" in text
+    assert "CPUs" in text and "GiB memory" in text
+    table = [line for line in text.splitlines() if line.startswith("| ")]
+    assert table[0] == "| figure | ours | anchor | ratio | goal | pass/fail |"
+    assert len(table) == 1 + len(EXPECTED_FIGURES)
+    assert all(line.count(" | ") == 5 for line in table)
+
+
+def test_a_benchmark_runs_alone_from_the_command_line():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.cold_start", "--runs", "1"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "| figure | ours | anchor | ratio | goal | pass/fail |"
+    assert "Handler cold start" in done.stdout
