@@ -15,7 +15,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import statistics
 import tempfile
 import time
 from contextlib import redirect_stdout
@@ -109,9 +108,5 @@ def run(hits: int) -> list[Row]:
     ]
 
 
-def main(argv: list[str] | None = None) -> list[Row]:
-    return run_alone(run, QUICK, FULL, __doc__, argv)
-
-
 if __name__ == "__main__":
-    main()
+    run_alone(run, QUICK, FULL, __doc__)

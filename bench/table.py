@@ -14,6 +14,11 @@ class Row:
     goal: str
     passed: bool | None  # None: reported, no goal set
 
+    @classmethod
+    def at_most(cls, figure: str, ours: str, anchor: str, ratio: float, limit: float) -> "Row":
+        """A row whose goal is a ratio no higher than ``limit``."""
+        return cls(figure, ours, anchor, ratio, f"≤ {limit}×", ratio <= limit)
+
     @property
     def verdict(self) -> str:
         return {True: "pass", False: "FAIL", None: "n/a"}[self.passed]

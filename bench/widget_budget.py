@@ -156,9 +156,5 @@ def run(views: int) -> list[Row]:
     ]
 
 
-def main(argv: list[str] | None = None) -> list[Row]:
-    return run_alone(run, QUICK, FULL, __doc__, argv)
-
-
 if __name__ == "__main__":
-    main()
+    run_alone(run, QUICK, FULL, __doc__)
