@@ -34,6 +34,8 @@ API_PREFIX = "/api/"
 API_ROUTES = {"/api/hits"}
 MAX_API_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 NOT_FOUND_PAGE = "404.html"
+# Keys the bucket policy denies to CloudFront (terraform/site.tf): publish's bookkeeping.
+PRIVATE_KEYS = frozenset({".publish-state.json"})
 
 # The same headers the distribution's response-headers policy adds (terraform/cdn.tf).
 SECURITY_HEADERS = {
@@ -41,7 +43,7 @@ SECURITY_HEADERS = {
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     ),
-    "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "X-Frame-Options": "DENY",
@@ -275,7 +277,8 @@ class EdgeRequestHandler(BaseHTTPRequestHandler):
         if isinstance(decision, Redirect):
             return self._send(decision.status, {"Location": decision.location}, b"")
         key = unquote(decision.uri).lstrip("/")
-        found = self.server.origin.get(key, self.headers.get("If-None-Match")) if key else None
+        readable = key and key not in PRIVATE_KEYS
+        found = self.server.origin.get(key, self.headers.get("If-None-Match")) if readable else None
         if found is None:
             page = self.server.origin.get(NOT_FOUND_PAGE)
             if page is None:

@@ -113,6 +113,19 @@ data "aws_iam_policy_document" "site_bucket" {
       values   = [aws_cloudfront_distribution.site.arn]
     }
   }
+
+  # Publish keeps its bookkeeping in the bucket; readers get the 404 page for it.
+  statement {
+    sid       = "CloudFrontNeverReadsPublishState"
+    effect    = "Deny"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.site.arn}/.publish-state.json"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudfront.amazonaws.com"]
+    }
+  }
 }
 
 resource "aws_s3_bucket_policy" "site" {

@@ -89,8 +89,9 @@ def test_breakage_is_reported(breakage, tmp_path):
 
 
 def test_bucket_policy_open_to_anyone_is_named(tmp_path):
-    copy = broken_copy(tmp_path, "site.tf", 'type        = "Service"\n      identifiers = ["cloudfront.amazonaws.com"]',
-                       'type        = "*"\n      identifiers = ["*"]')
+    reader = 'resources = ["${aws_s3_bucket.site.arn}/*"]\n\n    principals {\n      '
+    copy = broken_copy(tmp_path, "site.tf", reader + 'type        = "Service"\n      identifiers = ["cloudfront.amazonaws.com"]',
+                       reader + 'type        = "*"\n      identifiers = ["*"]')
     assert "data.aws_iam_policy_document.site_bucket.statement[0]: allows any principal" in checks.all_errors(copy)
 
 

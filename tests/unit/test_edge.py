@@ -118,6 +118,38 @@ def test_missing_path_answers_404_with_the_404_page(edge):
     assert headers["Content-Type"].startswith("text/html")
 
 
+def test_publish_state_is_not_served(edge):
+    from deploy.diff import STATE_KEY
+
+    edge.origin.s3.put_object(Bucket=BUCKET, Key=STATE_KEY, Body=b"{}")
+    status, _, body = fetch(f"{edge.url}/{STATE_KEY}")
+    assert (status, body) == (404, b"<h1>Page not found</h1>")
+
+
+def test_security_headers_match_the_distributions_policy():
+    """The edge adds what terraform/cdn.tf's response-headers policy adds, so CSP bites locally too."""
+    import re
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "terraform"))
+    import terraform_checks as checks
+
+    from deploy.edge import SECURITY_HEADERS
+
+    config = checks.load(Path(__file__).resolve().parents[2] / "terraform")
+    csp = checks.literal(config.locals["content_security_policy"])
+    directives = re.findall(r"\\?\"([a-z-]+ [^\"\\]+)\\?\"", csp)
+    assert "; ".join(directives) == SECURITY_HEADERS["Content-Security-Policy"]
+    policy = checks.first_block(
+        checks.find_resources(config, "aws_cloudfront_response_headers_policy")["security"], "security_headers_config"
+    )
+    hsts = checks.first_block(policy, "strict_transport_security")
+    expected_hsts = f"max-age={hsts['access_control_max_age_sec']}" + ("; includeSubDomains" if hsts["include_subdomains"] else "") + ("; preload" if hsts["preload"] else "")
+    assert SECURITY_HEADERS["Strict-Transport-Security"] == expected_hsts
+    assert SECURITY_HEADERS["X-Frame-Options"] == checks.literal(checks.first_block(policy, "frame_options")["frame_option"])
+    assert SECURITY_HEADERS["Referrer-Policy"] == checks.literal(checks.first_block(policy, "referrer_policy")["referrer_policy"])
+
+
 def test_www_host_redirects_to_the_apex(edge):
     import http.client
 
