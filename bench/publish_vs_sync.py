@@ -7,7 +7,8 @@ build, counted on the server side.
 
 Both run as the command a user types would: a fresh process each (our ``run_publish``, the
 body of ``invoke publish --no-build``; awscli v1 from its own virtualenv), so interpreter start
-counts for both. ``aws s3 sync`` runs as in Pelican's own Makefile (``--delete``).
+counts for both. ``aws s3 sync`` runs as in Pelican's own Makefile (``--delete``; not its
+``--acl public-read``: our bucket is private behind CloudFront).
 
 Run alone: ``python -m bench.publish_vs_sync [--quick] [--posts N] [--rounds N]``.
 """

@@ -36,8 +36,10 @@ ANCHORS = """\
   warm-up build; the ratio is the median of the pairs' CPU-time ratios (CPU time, not wall
   time, so other work on the machine moves it little).
 - **Publish, one-post edit / full first publish**: `aws s3 sync <output>/ s3://<bucket>
-  --delete` (awscli v1 from `.venv-awscli`, as Pelican's own Makefile publishes) into its own
-  bucket on the same moto server, from the same build and, for the edit, the same rebuild.
+  --delete` (awscli v1 from `.venv-awscli`), the command of Pelican's own Makefile less its
+  `--acl public-read` (our bucket is private behind CloudFront), into its own bucket on the
+  same moto server, from the same build and, for the edit, the same rebuild. Ours also
+  registers page keys and creates the invalidation; `aws s3 sync` does neither.
   Both run as fresh processes; PUT requests and uploaded bytes are counted by the moto server
   for both. The changed files are found independently by hashing the output before and after
   the rebuild.
