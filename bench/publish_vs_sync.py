@@ -1,7 +1,8 @@
 """Publish benchmarks: our publish against ``aws s3 sync``, on the same moto server and the same
 build, counted on the server side.
 
-1. Full first publish of the synthetic site into empty buckets (ours, then ``aws s3 sync``).
+1. Full first publish of the synthetic site into empty buckets (which tool goes first
+   alternates from round to round).
 2. One post edited, the site rebuilt (Pelican rewrites every file), and both publish the same
    rebuild again: PUT requests, bytes uploaded, invalidation paths, wall time.
 
@@ -154,37 +155,26 @@ def publish_sync(moto: CountingMotoServer, output: Path, target: Target) -> Run:
     return _timed(moto, command, moto.environment)
 
 
-def _alternating(first_ours: bool, ours, sync) -> tuple[Run, Run]:
-    """Run both, in the given order (alternated across rounds so neither always goes first)."""
-    if first_ours:
-        a = ours()
-        return a, sync()
-    b = sync()
-    return ours(), b
+def publish_both(moto: CountingMotoServer, output: Path, target: Target, ours_first: bool) -> tuple[Run, Run]:
+    """Ours and ``aws s3 sync`` on the same output; which goes first alternates across rounds."""
+    tools = {"ours": publish_ours, "sync": publish_sync}
+    runs = {name: tools[name](moto, output, target) for name in (("ours", "sync") if ours_first else ("sync", "ours"))}
+    return runs["ours"], runs["sync"]
 
 
-def run(posts: int, rounds: int, work_dir: Path | None = None) -> list[Row]:
+def run(posts: int, rounds: int) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="bench-publish-") as scratch:
-        root = Path(work_dir or scratch)
-        site = generate_site(root / "content", posts)
-        output = root / "output"
+        site = generate_site(Path(scratch) / "content", posts)
+        output = Path(scratch) / "output"
         build(site, output, settings_file="publishconf.py", site_url=SITE_URL)
         with CountingMotoServer() as moto:
             targets = [provision(moto, n) for n in range(1, rounds + 1)]
-            first: list[tuple[Run, Run]] = [
-                _alternating(n % 2 == 0, lambda t=t: publish_ours(moto, output, t),
-                             lambda t=t: publish_sync(moto, output, t))
-                for n, t in enumerate(targets)
-            ]
+            first = [publish_both(moto, output, t, n % 2 == 0) for n, t in enumerate(targets)]
             before = file_digests(output)
             edit_post(site.newest_post)
             build(site, output, settings_file="publishconf.py", site_url=SITE_URL)
             after = file_digests(output)
-            edits: list[tuple[Run, Run]] = [
-                _alternating(n % 2 == 1, lambda t=t: publish_ours(moto, output, t),
-                             lambda t=t: publish_sync(moto, output, t))
-                for n, t in enumerate(targets)
-            ]
+            edits = [publish_both(moto, output, t, n % 2 == 1) for n, t in enumerate(targets)]
     changed = sorted(k for k, digest in after.items() if before.get(k) != digest)
     deleted = sorted(set(before) - set(after))
     return _rows(posts, targets, first, edits, set(before), set(after), changed, deleted)
