@@ -41,9 +41,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime, time as clock_time, timedelta, timezone
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
+from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -81,8 +81,7 @@ class UnknownPage(Exception):
     """The page key was never registered by publish; nothing was written."""
 
 
-@dataclass(frozen=True)
-class Counts:
+class Counts(NamedTuple):
     path: str
     views: int
     site_views: int
@@ -164,7 +163,7 @@ class _Hit:
         """Record today's marker for ``visitor``; True if it is their first hit today."""
         today = self.now.date()
         pk = f"{VISITOR_PREFIX}{today.isoformat()}#{visitor}"
-        end_of_day = datetime.combine(today + timedelta(days=1), clock_time(), timezone.utc)
+        end_of_day = datetime.combine(today + timedelta(days=1), clock_time(), UTC)
         expires_at = int((end_of_day + MARKER_GRACE).timestamp())
         names = {"#hits": MARKER_HITS, "#expires": TTL_ATTRIBUTE}
         attributes = self._update(
@@ -220,7 +219,7 @@ def record_hit(
     ``now`` must be timezone-aware; days are UTC days. Raises :class:`UnknownPage` (nothing
     written) or :class:`StoreUnavailable` (everything written by this hit undone, best effort).
     """
-    hit = _Hit(client, table, page_key, now.astimezone(timezone.utc))
+    hit = _Hit(client, table, page_key, now.astimezone(UTC))
     try:
         views = hit.count_page()
         first_today = hit.mark_visitor(visitor) if visitor else False
@@ -243,7 +242,7 @@ def read_counts(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Counts:
     """The current counts of a registered page, in one strongly consistent BatchGetItem."""
-    today_attribute = _unique_attribute(now.astimezone(timezone.utc).date())
+    today_attribute = _unique_attribute(now.astimezone(UTC).date())
     pk = page_pk(page_key)
 
     request = {
@@ -259,7 +258,9 @@ def read_counts(
     if pk not in items:
         raise UnknownPage(page_key)
     site = items.get(SITE_PK, {})
-    return Counts(page_key, _number(items[pk], VIEWS), _number(site, VIEWS), _number(site, today_attribute))
+    return Counts(
+        page_key, _number(items[pk], VIEWS), _number(site, VIEWS), _number(site, today_attribute)
+    )
 
 
 def create_table(client: Any, name: str) -> None:
@@ -320,9 +321,7 @@ def _batch_get(
         response = client.batch_get_item(RequestItems=request)
         return response, response.get("UnprocessedKeys") or None
 
-    responses = _until_processed(
-        send, {table: keys_and_options}, what="BatchGetItem", sleep=sleep
-    )
+    responses = _until_processed(send, {table: keys_and_options}, what="BatchGetItem", sleep=sleep)
     return [item for response in responses for item in response["Responses"].get(table, [])]
 
 
@@ -351,8 +350,7 @@ def _write_new_pages(
     for chunk in _chunks(pks, BATCH_WRITE_LIMIT):
         request = {
             table: [
-                {"PutRequest": {"Item": {HASH_KEY: {"S": pk}, VIEWS: {"N": "0"}}}}
-                for pk in chunk
+                {"PutRequest": {"Item": {HASH_KEY: {"S": pk}, VIEWS: {"N": "0"}}}} for pk in chunk
             ]
         }
         _until_processed(send, request, what="BatchWriteItem", sleep=sleep)

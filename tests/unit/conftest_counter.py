@@ -161,20 +161,30 @@ def counter_event(
 
 
 @pytest.fixture
-def counter_api(counter_client):
-    """The handler module pointed at the moto table; its settings are restored afterwards."""
+def counter_handler():
+    """The handler module; whatever a test configures is undone afterwards."""
     from counter_lambda import handler
 
     previous = handler.configure()
-    handler.configure(
-        client=counter_client,
-        table_name=COUNTER_TABLE,
-        site_name="test-site",
-        origin_verify_secret=None,
-        visitor_secret=b"test-visitor-secret",
-    )
     yield handler
-    handler.configure(**vars(previous))
+    handler.configure(**previous._asdict())
+
+
+def counter_test_settings(client) -> dict:
+    return {
+        "client": client,
+        "table_name": COUNTER_TABLE,
+        "site_name": "test-site",
+        "origin_verify_secret": None,
+        "visitor_secret": b"test-visitor-secret",
+    }
+
+
+@pytest.fixture
+def counter_api(counter_handler, counter_client):
+    """The handler module pointed at the moto table."""
+    counter_handler.configure(**counter_test_settings(counter_client))
+    return counter_handler
 
 
 def counter_answer(response: dict) -> tuple[int, dict]:

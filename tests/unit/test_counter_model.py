@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from botocore.awsrequest import AWSResponse
 
 from counter_lambda import counter
 from counter_lambda.pagekey import PageKeyError
+from counter_lambda.visitors import daily_salt, visitor_hash
 from tests.unit.conftest_counter import (
     COUNTER_TABLE,
     RequestLog,
@@ -15,6 +17,7 @@ from tests.unit.conftest_counter import (
     counter_table_items,
     counter_views,
     inject_error,
+    request_params,
 )
 
 
@@ -38,7 +41,11 @@ def test_register_pages_creates_zero_counts_for_normalised_keys(counter_client):
         counter_client, COUNTER_TABLE, ["/", "/posts/hello/index.html", "/posts/hello/", "/about/"]
     )
     assert created == 3
-    assert set(counter_table_items(counter_client)) == {"page#/", "page#/posts/hello/", "page#/about/"}
+    assert set(counter_table_items(counter_client)) == {
+        "page#/",
+        "page#/posts/hello/",
+        "page#/about/",
+    }
     assert counter_views(counter_client, "page#/posts/hello/") == 0
 
 
@@ -88,10 +95,6 @@ def test_register_pages_rejects_a_bad_key_before_writing(counter_client):
 
 def _unprocessed_everything(operation, answer_key):
     """A before-call answer as DynamoDB gives under load: the whole request handed back."""
-    from botocore.awsrequest import AWSResponse
-
-    from tests.unit.conftest_counter import request_params
-
     calls = []
 
     def answer(model, params, **_):
@@ -111,7 +114,9 @@ def _unprocessed_everything(operation, answer_key):
     ("operation", "answer_key"),
     [("BatchGetItem", "UnprocessedKeys"), ("BatchWriteItem", "UnprocessedItems")],
 )
-def test_register_pages_resends_unprocessed_parts_with_backoff(counter_client, operation, answer_key):
+def test_register_pages_resends_unprocessed_parts_with_backoff(
+    counter_client, operation, answer_key
+):
     counter_client.meta.events.register_first(
         f"before-call.dynamodb.{operation}", _unprocessed_everything(operation, answer_key)
     )
@@ -124,10 +129,6 @@ def test_register_pages_resends_unprocessed_parts_with_backoff(counter_client, o
 
 def test_register_pages_gives_up_when_dynamodb_never_catches_up(counter_client):
     def always_unprocessed(model, params, **_):
-        from botocore.awsrequest import AWSResponse
-
-        from tests.unit.conftest_counter import request_params
-
         parsed = {"UnprocessedItems": request_params(params)["RequestItems"]}
         return AWSResponse("https://dynamodb.invalid/", 200, {}, None), parsed
 
@@ -149,8 +150,8 @@ def test_register_pages_surfaces_throttling(counter_client):
 
 # --- hits and reads -----------------------------------------------------------------------
 
-DAY_ONE = datetime(2025, 3, 14, 23, 59, 30, tzinfo=timezone.utc)
-DAY_TWO = datetime(2025, 3, 15, 0, 0, 30, tzinfo=timezone.utc)
+DAY_ONE = datetime(2025, 3, 14, 23, 59, 30, tzinfo=UTC)
+DAY_TWO = datetime(2025, 3, 15, 0, 0, 30, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -169,7 +170,10 @@ def test_unique_visitors_restart_each_utc_day(registered):
     assert hit(registered, "a", DAY_ONE).unique_today == 2
     day_two = hit(registered, "a", DAY_TWO)
     assert (day_two.views, day_two.site_views, day_two.unique_today) == (4, 4, 1)
-    assert counter.read_counts(registered, COUNTER_TABLE, "/posts/hello/", now=DAY_TWO).unique_today == 1
+    assert (
+        counter.read_counts(registered, COUNTER_TABLE, "/posts/hello/", now=DAY_TWO).unique_today
+        == 1
+    )
     # yesterday's count is dropped from the site item by today's first hit
     assert set(counter_table_items(registered)["site"]) == {"pk", "views", "unique_2025-03-15"}
 
@@ -183,11 +187,13 @@ def test_a_new_visitor_in_a_local_timezone_counts_on_the_utc_day(registered):
 def test_visitor_markers_expire_after_their_day(registered):
     hit(registered, "a", DAY_ONE)
     markers = {
-        pk: item for pk, item in counter_table_items(registered).items() if pk.startswith("visitor#")
+        pk: item
+        for pk, item in counter_table_items(registered).items()
+        if pk.startswith("visitor#")
     }
     assert list(markers) == ["visitor#2025-03-14#a"]
     expires_at = int(markers["visitor#2025-03-14#a"]["expires_at"]["N"])
-    end_of_day = datetime(2025, 3, 15, tzinfo=timezone.utc).timestamp()
+    end_of_day = datetime(2025, 3, 15, tzinfo=UTC).timestamp()
     assert end_of_day < expires_at <= end_of_day + 2 * 3600
 
 
@@ -227,8 +233,6 @@ def test_a_throttled_marker_write_undoes_the_page_view(registered):
 
 
 def test_the_visitor_hash_is_stable_within_a_day_and_unlinkable_across_days():
-    from counter_lambda.visitors import daily_salt, visitor_hash
-
     secret = b"deploy-secret"
     today, tomorrow = DAY_ONE.date(), DAY_TWO.date()
     same = {"site": "blog.example", "ip": "198.51.100.4", "user_agent": "Firefox/133"}

@@ -16,6 +16,7 @@ from tests.unit.conftest_counter import (
     counter_answer,
     counter_api,  # noqa: F401  (fixture)
     counter_client,  # noqa: F401  (fixture)
+    counter_handler,  # noqa: F401  (fixture)
     counter_dynamodb_client,
     counter_event,
     counter_table_items,
@@ -184,7 +185,9 @@ def test_other_methods_are_405_with_allow(api, counter_client, method):
 
 
 def post_raw(api, body, headers=None, **event):
-    return counter_answer(api.handler(counter_event("POST", body=body, headers=headers, **event), None))
+    return counter_answer(
+        api.handler(counter_event("POST", body=body, headers=headers, **event), None)
+    )
 
 
 @pytest.mark.parametrize(
@@ -296,8 +299,16 @@ def test_behind_cloudfront_the_viewer_address_identifies_the_visitor(api):
     api.configure(origin_verify_secret="s3cr3t")
     via_edge = {"x-origin-verify": "s3cr3t"}
     # Same CloudFront edge address for everyone; the viewer address tells visitors apart.
-    hit(api, ip="130.176.0.1", headers={**via_edge, "cloudfront-viewer-address": "198.51.100.9:50123"})
-    hit(api, ip="130.176.0.1", headers={**via_edge, "cloudfront-viewer-address": "198.51.100.9:50999"})
+    hit(
+        api,
+        ip="130.176.0.1",
+        headers={**via_edge, "cloudfront-viewer-address": "198.51.100.9:50123"},
+    )
+    hit(
+        api,
+        ip="130.176.0.1",
+        headers={**via_edge, "cloudfront-viewer-address": "198.51.100.9:50999"},
+    )
     hit(api, ip="130.176.0.1", headers={**via_edge, "cloudfront-viewer-address": "2001:db8::5:443"})
     assert read(api, headers=via_edge)[1]["unique_today"] == 2
 
@@ -380,12 +391,16 @@ def test_dynamodb_failure_at_any_step_is_503_and_undone(api, counter_client, fai
 
 
 def test_failed_undo_is_logged(api, counter_client, capsys):
-    inject_error(counter_client, "UpdateItem", "ProvisionedThroughputExceededException", when=is_site_update)
+    inject_error(
+        counter_client, "UpdateItem", "ProvisionedThroughputExceededException", when=is_site_update
+    )
     inject_error(
         counter_client,
         "UpdateItem",
         "ProvisionedThroughputExceededException",
-        when=lambda params: is_page_update(params) and params["ExpressionAttributeValues"].get(":minus_one"),
+        when=lambda params: (
+            is_page_update(params) and params["ExpressionAttributeValues"].get(":minus_one")
+        ),
     )
     capsys.readouterr()
     assert hit(api)[0] == 503
@@ -440,4 +455,3 @@ def test_without_a_source_ip_the_view_counts_but_not_a_unique_visitor(api):
     del event["requestContext"]["http"]["sourceIp"]
     status, body = counter_answer(api.handler(event, None))
     assert (status, body["views"], body["unique_today"]) == (200, 1, 0)
-

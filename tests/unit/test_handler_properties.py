@@ -11,7 +11,8 @@ import json
 from urllib.parse import urlencode
 
 import pytest
-from hypothesis import HealthCheck, event as note_outcome, given, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import event as note_outcome
 from hypothesis import strategies as st
 
 from counter_lambda import counter
@@ -19,6 +20,7 @@ from tests.unit.conftest_counter import (
     COUNTER_TABLE,
     counter_api,  # noqa: F401  (fixture)
     counter_client,  # noqa: F401  (fixture)
+    counter_handler,  # noqa: F401  (fixture)
     counter_event,
     counter_table_items,
     inject_error,
@@ -30,7 +32,9 @@ SUCCESS_OUTCOMES = {"counted", "read", "crawler not counted"}
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
 json_values = st.recursive(
     json_scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 page_paths = (
@@ -40,7 +44,11 @@ page_paths = (
     | json_values
 )
 bodies = (
-    st.builds(lambda path, extra: json.dumps({"path": path, **extra}), page_paths, st.dictionaries(st.text(max_size=5), json_scalars, max_size=2))
+    st.builds(
+        lambda path, extra: json.dumps({"path": path, **extra}),
+        page_paths,
+        st.dictionaries(st.text(max_size=5), json_scalars, max_size=2),
+    )
     | st.builds(json.dumps, json_values)
     | st.text(max_size=60)
     | st.text(max_size=3000, alphabet="x")
@@ -54,9 +62,13 @@ queries = (
 header_maps = st.fixed_dictionaries(
     {},
     optional={
-        "content-type": st.sampled_from(["application/json", "text/plain", "application/json; charset=utf-8", ""])
+        "content-type": st.sampled_from(
+            ["application/json", "text/plain", "application/json; charset=utf-8", ""]
+        )
         | st.text(max_size=20),
-        "user-agent": st.sampled_from(["Mozilla/5.0 Firefox/133.0", "Googlebot/2.1", "", "HeadlessChrome/131"])
+        "user-agent": st.sampled_from(
+            ["Mozilla/5.0 Firefox/133.0", "Googlebot/2.1", "", "HeadlessChrome/131"]
+        )
         | st.text(max_size=30),
         "x-origin-verify": st.text(max_size=10),
         "cloudfront-viewer-address": st.text(max_size=20),
@@ -72,7 +84,8 @@ api_events = st.builds(
         "body": body,
         "isBase64Encoded": b64,
     },
-    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "OPTIONS", "HEAD", "get", "post"]) | st.text(max_size=8),
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "OPTIONS", "HEAD", "get", "post"])
+    | st.text(max_size=8),
     route=st.sampled_from(["/api/hits", "/api/hits/", "/", "/api/other"]) | st.text(max_size=20),
     headers=header_maps | json_values,
     query=queries | json_values,
@@ -111,8 +124,10 @@ MUTABLE_FIELDS = {
     ("rawPath",): st.sampled_from(["/api/hits/", "/api/hits?x", "/"]) | st.text(max_size=10),
     ("isBase64Encoded",): st.booleans() | json_scalars,
     ("headers",): header_maps | json_values,
-    ("headers", "content-type"): st.sampled_from(["text/plain", "application/json;x", ""]) | st.text(max_size=20),
-    ("headers", "user-agent"): st.sampled_from(["", "Googlebot/2.1", "curl/8"]) | st.text(max_size=20),
+    ("headers", "content-type"): st.sampled_from(["text/plain", "application/json;x", ""])
+    | st.text(max_size=20),
+    ("headers", "user-agent"): st.sampled_from(["", "Googlebot/2.1", "curl/8"])
+    | st.text(max_size=20),
     ("requestContext", "http", "method"): st.sampled_from(["PUT", "HEAD", "get"]) | json_scalars,
     ("requestContext", "http", "sourceIp"): json_scalars,
     ("requestContext",): json_values,
@@ -127,7 +142,9 @@ valid_events = st.builds(
     _valid_event,
     method=st.sampled_from(["GET", "POST"]),
     path=st.sampled_from(REGISTERED) | page_paths,
-    user_agent=st.sampled_from(["Mozilla/5.0 Firefox/133.0", "HeadlessChrome/131", "Googlebot/2.1", ""]),
+    user_agent=st.sampled_from(
+        ["Mozilla/5.0 Firefox/133.0", "HeadlessChrome/131", "Googlebot/2.1", ""]
+    ),
     ip=st.sampled_from(["203.0.113.1", "203.0.113.2", "2001:db8::1"]),
 )
 # Mostly near-valid events (so every check is reached), then API-shaped and shapeless ones.
@@ -177,13 +194,17 @@ def assert_only_counts_moved_for_a_counted_hit(before: dict, after: dict, outcom
 
 @property_settings
 @given(event=any_events)
-def test_any_event_gets_a_json_answer_and_a_rejection_writes_nothing(api, counter_client, capsys, event):
+def test_any_event_gets_a_json_answer_and_a_rejection_writes_nothing(
+    api, counter_client, capsys, event
+):
     before = counter_table_items(counter_client)
     response, log = answer_of(api, event, capsys)
     status = assert_well_formed(response)
     assert status < 500, log
     assert (status == 200) == (log["outcome"] in SUCCESS_OUTCOMES)
-    assert_only_counts_moved_for_a_counted_hit(before, counter_table_items(counter_client), log["outcome"])
+    assert_only_counts_moved_for_a_counted_hit(
+        before, counter_table_items(counter_client), log["outcome"]
+    )
 
 
 @property_settings
@@ -202,7 +223,9 @@ def test_with_the_origin_check_only_the_secret_gets_through(
     presented = headers.get("x-origin-verify") if isinstance(headers, dict) else None
     if status not in (400, 403):
         assert presented == origin_secret
-    assert_only_counts_moved_for_a_counted_hit(before, counter_table_items(counter_client), log["outcome"])
+    assert_only_counts_moved_for_a_counted_hit(
+        before, counter_table_items(counter_client), log["outcome"]
+    )
 
 
 def views_of(items: dict) -> dict:
@@ -214,7 +237,12 @@ def views_of(items: dict) -> dict:
     event=any_events,
     operation=st.sampled_from(["UpdateItem", "BatchGetItem"]),
     code=st.sampled_from(
-        ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError"]
+        [
+            "ProvisionedThroughputExceededException",
+            "ThrottlingException",
+            "RequestLimitExceeded",
+            "InternalServerError",
+        ]
     ),
     failing_call=st.integers(min_value=1, max_value=3),
 )
