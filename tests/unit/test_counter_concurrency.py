@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import json
-import logging
 import random
-import threading
 import time
-import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
-from moto.server import ThreadedMotoServer
-from werkzeug.serving import make_server
 
 from counter_lambda import counter
 from tests.unit.conftest_counter import (
@@ -27,6 +17,7 @@ from tests.unit.conftest_counter import (
     counter_dynamodb_client,
     counter_event,
     counter_handler,  # noqa: F401  (fixture)
+    counter_moto_server_url,  # noqa: F401  (fixture)
     counter_table_items,
     counter_test_settings,
 )
@@ -39,55 +30,9 @@ VISITORS = 40
 THREADS = 16
 
 
-class SerialisedMotoServer(ThreadedMotoServer):
-    """moto's threaded server, answering one request at a time.
-
-    DynamoDB applies the writes to one item one after another, so an ``ADD`` is atomic.
-    moto's ``UpdateItem`` reads the item, computes and writes it back without a lock, and
-    serialises the returned item after the update, so two concurrent ``ADD`` requests
-    can lose one (observed here: a site total of 2,199 after 2,200 hits). One request at a
-    time restores DynamoDB's per-item guarantee and nothing more: a read-then-write counter
-    still loses updates, because its read and its write are two requests.
-    """
-
-    def _server_entry(self) -> None:
-        moto_app = DomainDispatcherApplication(create_backend_app)
-        one_at_a_time = threading.Lock()
-
-        def serialised_app(environ, start_response):
-            with one_at_a_time:
-                return list(moto_app(environ, start_response))
-
-        self._server = make_server(
-            self._ip_address,
-            self._port,
-            serialised_app,
-            threaded=True,
-            request_handler=MotoRequestHandler,
-        )
-        self._server_ready_event.set()
-        self._server.serve_forever()
-
-
-@pytest.fixture
-def moto_server_url():
-    # one werkzeug access-log line per request would dominate the run time
-    werkzeug_log = logging.getLogger("werkzeug")
-    level = werkzeug_log.level
-    werkzeug_log.setLevel(logging.WARNING)
-    server = SerialisedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    yield url
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))
-    server.stop()
-    werkzeug_log.setLevel(level)
-
-
 @pytest.mark.slow
-def test_concurrent_hits_are_all_counted_exactly(counter_handler, moto_server_url):
-    client = counter_dynamodb_client(moto_server_url, max_pool_connections=THREADS * 2)
+def test_concurrent_hits_are_all_counted_exactly(counter_handler, counter_moto_server_url):
+    client = counter_dynamodb_client(counter_moto_server_url, max_pool_connections=THREADS * 2)
     counter.create_table(client, COUNTER_TABLE)
     counter.register_pages(client, COUNTER_TABLE, [HOT_PAGE, *OTHER_PAGES])
     counter_handler.configure(**counter_test_settings(client))

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
@@ -16,9 +21,10 @@ from tests.unit.conftest_counter import (
     counter_answer,
     counter_api,  # noqa: F401  (fixture)
     counter_client,  # noqa: F401  (fixture)
-    counter_handler,  # noqa: F401  (fixture)
     counter_dynamodb_client,
     counter_event,
+    counter_handler,  # noqa: F401  (fixture)
+    counter_moto_server_url,  # noqa: F401  (fixture)
     counter_table_items,
     counter_views,
     inject_error,
@@ -455,3 +461,46 @@ def test_without_a_source_ip_the_view_counts_but_not_a_unique_visitor(api):
     del event["requestContext"]["http"]["sourceIp"]
     status, body = counter_answer(api.handler(event, None))
     assert (status, body["views"], body["unique_today"]) == (200, 1, 0)
+
+
+# --- configuration from the environment (how Lambda and the local edge run it) -------------
+
+IMPORT_AND_HIT = textwrap.dedent(
+    """
+    import json
+    from counter_lambda import counter, handler
+
+    settings = handler.configure()  # the settings the import read from the environment
+    counter.create_table(settings.client, settings.table_name)
+    counter.register_pages(settings.client, settings.table_name, ["/posts/hello/"])
+    event = json.loads(input())
+    print(json.dumps(handler.handler(event, None)))
+    """
+)
+
+
+def test_the_import_reads_the_endpoint_and_table_from_the_environment(counter_moto_server_url):
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": counter_moto_server_url,
+        "TABLE_NAME": "table-from-env",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+    }
+    env.pop("ORIGIN_VERIFY_SECRET", None)
+    run = subprocess.run(
+        [sys.executable, "-c", IMPORT_AND_HIT],
+        input=json.dumps(counter_event("POST", path=PAGE)),
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=60,
+        check=True,
+    )
+    log_line, response_line = run.stdout.splitlines()
+    assert counter_answer(json.loads(response_line))[1]["views"] == 1
+    assert json.loads(log_line)["outcome"] == "counted"
+    client = counter_dynamodb_client(counter_moto_server_url)
+    assert counter_views(client, "page#" + PAGE, table="table-from-env") == 1

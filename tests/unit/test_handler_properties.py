@@ -20,8 +20,8 @@ from tests.unit.conftest_counter import (
     COUNTER_TABLE,
     counter_api,  # noqa: F401  (fixture)
     counter_client,  # noqa: F401  (fixture)
-    counter_handler,  # noqa: F401  (fixture)
     counter_event,
+    counter_handler,  # noqa: F401  (fixture)
     counter_table_items,
     inject_error,
 )
