@@ -9,8 +9,8 @@ Items
     A hit only counts when this item exists, so a crafted path cannot create items.
 ``pk = "site"``, ``views`` (N), ``unique_<YYYY-MM-DD>`` (N)
     The site total and the unique visitors of recent UTC days. Created by the first hit.
-    Each hit also removes the attributes of the previous days, so the item stays a few dozen
-    bytes (write cost grows with item size) and only today's count is kept.
+    Each hit also removes the attributes of the previous seven days, so the item stays a few
+    dozen bytes (write cost grows with item size) and only today's count is kept.
 ``pk = "visitor#<YYYY-MM-DD>#<hash>"``, ``hits`` (N), ``expires_at`` (N, epoch seconds)
     A marker that this visitor was counted today; DynamoDB TTL deletes it after the day.
     The hash comes from :mod:`counter_lambda.visitors`: no IP or user agent is stored.
@@ -29,11 +29,14 @@ three requests, in this order:
    returning ``ALL_NEW`` (views and today's unique count).
 
 If step 2 or 3 fails (throttled, unreachable), the steps already done are undone (page
-``ADD views :-1``, marker ``ADD hits :-1``) and
-:class:`StoreUnavailable` says whether the undo succeeded. Botocore retries throttled requests
-itself (they were not applied, so retrying is exact).
+``ADD views :-1``, marker ``ADD hits :-1``) and :class:`StoreUnavailable` says whether the
+undo succeeded. Botocore retries throttled requests itself: they were not applied, so
+retrying is exact. One case is not: a read timeout after DynamoDB applied an ``ADD`` is
+retried too and counts twice; the handler's 5 s read timeout against DynamoDB's
+single-digit-millisecond latency keeps that to outages.
 
-Reads (:func:`read_counts`) are one consistent ``BatchGetItem`` of the page and site items.
+Reads (:func:`read_counts`) are one consistent ``BatchGetItem`` of the page and site items
+(resent only for keys DynamoDB hands back unprocessed).
 :func:`register_pages` (publish) uses only ``BatchGetItem`` and ``BatchWriteItem``.
 """
 
@@ -60,7 +63,8 @@ UNIQUE_PREFIX = "unique_"
 # Days of unique counts removed from the site item by each hit: only a week with no hit at
 # all leaves a stale attribute behind (a few bytes).
 STALE_UNIQUE_DAYS = 7
-# Markers outlive their day by this margin so a hit at 23:59:59 is still deduplicated.
+# Markers outlive their UTC day by this margin: clock skew between Lambda and DynamoDB's TTL
+# sweeper must not delete a marker while its day is still running.
 MARKER_GRACE = timedelta(hours=1)
 
 BATCH_GET_LIMIT = 100
