@@ -7,7 +7,8 @@ Routes (matched on ``requestContext.http.method`` and ``rawPath``; CloudFront fo
 ``/api/*`` with its path)
     ``POST /api/hits`` with ``{"path": "/posts/hello/"}``: count one view and answer
     ``200 {"path", "views", "site_views", "unique_today"}``. A crawler or an empty user agent
-    gets the same answer without being counted (see :mod:`counter_lambda.visitors`).
+    gets the same answer without being counted; headless Chromium (our end-to-end tests) is
+    a browser and counts (the reasons are in :mod:`counter_lambda.visitors`).
     ``GET /api/hits?path=/posts/hello/``: the same answer, read only.
 
 Every answer is JSON with ``Cache-Control: no-store``; errors are ``{"error": "..."}``:
@@ -100,7 +101,8 @@ def configure(**changes: Any) -> Settings:
 
     Takes any :class:`Settings` field: ``client`` (a boto3 DynamoDB client), ``table_name``,
     ``site_name``, ``origin_verify_secret`` (``None`` turns the check off),
-    ``visitor_secret`` (bytes). Used by tests and the local edge.
+    ``visitor_secret`` (bytes). Used by tests and the local edge;
+    ``configure(**settings_from_environment()._asdict())`` re-reads the environment.
     """
     global _settings
     _settings = _settings._replace(**changes)
