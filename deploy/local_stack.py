@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import signal
 import socket
 import threading
@@ -232,10 +233,20 @@ class LocalStack:
     def _counter_handler(self):
         from counter_lambda import handler as counter_handler
 
-        counter_handler.configure(
-            client=self.dynamodb, table_name=self.names.table, site_name=self.names.site_name
-        )
+        settings = {"client": self.dynamodb, "table_name": self.names.table, "site_name": self.names.site_name}
+        if self.persist:
+            # Today's visitor hashes must match after a restart, or every reader counts twice.
+            settings["visitor_secret"] = self._visitor_secret()
+        counter_handler.configure(**settings)
         return counter_handler.handler
+
+    def _visitor_secret(self) -> bytes:
+        path = STATE_DIR / "visitor-secret"
+        if not path.exists():
+            STATE_DIR.mkdir(exist_ok=True)
+            path.write_bytes(secrets.token_bytes(32))
+            path.chmod(0o600)
+        return path.read_bytes()
 
     # --- persistence ---------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """The AWS side of publish: clients, listing, the publish state object, uploads, deletions,
 invalidation and page registration. Every call is one the deploy role may make
 (docs/architecture.md: s3 List/Get/Put/Delete, cloudfront Create/GetInvalidation,
-dynamodb BatchGet/BatchWrite/DescribeTable).
+dynamodb BatchGet/BatchWrite).
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ locals {
     { sid = "ListSite", actions = ["s3:ListBucket"], resources = [local.site_bucket_arn], conditions = [] },
     { sid = "SyncSite", actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], resources = ["${local.site_bucket_arn}/*"], conditions = [] },
     { sid = "Invalidate", actions = ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"], resources = [aws_cloudfront_distribution.site.arn], conditions = [] },
-    { sid = "RegisterPages", actions = ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DescribeTable"], resources = [aws_dynamodb_table.counter.arn], conditions = [] },
+    { sid = "RegisterPages", actions = ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"], resources = [aws_dynamodb_table.counter.arn], conditions = [] },
   ]
 
   state_read_statements = [

@@ -37,6 +37,13 @@ resource "random_password" "origin_verify" {
   special = false
 }
 
+# Key of the daily visitor salt (HMAC of the UTC day). Separate from the origin secret, so
+# rotating that one does not change today's visitor hashes; it never leaves the Lambda.
+resource "random_password" "visitor_hash" {
+  length  = 48
+  special = false
+}
+
 # Only the package's Python files, under counter_lambda/ so `counter_lambda.handler` imports.
 # Source blocks get a fixed timestamp and mode, so the hash changes only when the code does.
 data "archive_file" "counter_lambda" {
@@ -86,7 +93,7 @@ resource "aws_iam_role" "counter_lambda" {
 data "aws_iam_policy_document" "counter_lambda" {
   statement {
     sid       = "CountHits"
-    actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"]
+    actions   = ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.counter.arn]
   }
 
@@ -128,6 +135,7 @@ resource "aws_lambda_function" "counter" {
       TABLE_NAME           = aws_dynamodb_table.counter.name
       SITE_NAME            = var.domain_name
       ORIGIN_VERIFY_SECRET = random_password.origin_verify.result
+      VISITOR_HASH_SECRET  = random_password.visitor_hash.result
     }
   }
 

@@ -56,7 +56,9 @@ def test_persist_keeps_counts_across_restarts(built_site, tmp_path, monkeypatch)
             hit(stack, "/posts/why-s3-and-cloudfront/")
     assert (tmp_path / "state" / "counter-table.json").exists()
     with LocalStack(port=0, output_dir=built_site, build=False, persist=True) as stack:
-        assert hit(stack, "/posts/why-s3-and-cloudfront/")["views"] == 4
+        again = hit(stack, "/posts/why-s3-and-cloudfront/")
+        assert again["views"] == 4
+        assert again["unique_today"] == 1, "the same reader after a restart is not a new visitor"
     with LocalStack(port=0, output_dir=built_site, build=False, persist=False) as stack:
         assert hit(stack, "/posts/why-s3-and-cloudfront/")["views"] == 1, "without persist a run starts at zero"
 
