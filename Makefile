@@ -53,13 +53,14 @@ build: install
 	$(INVOKE) build
 
 serve: install
-	$(INVOKE) serve
+	$(INVOKE) serve $(SERVE_ARGS)
 
 test: install tools browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Flags go through PUBLISH_ARGS, e.g. make publish PUBLISH_ARGS="--dry-run --verbose".
 publish: install
-	$(INVOKE) publish
+	$(INVOKE) publish $(PUBLISH_ARGS)
 
 bench: install tools browser
 	$(INVOKE) bench

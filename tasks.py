@@ -41,6 +41,7 @@ def serve(c, port=None, persist=False):
         "no-invalidate": "skip the CloudFront invalidation",
         "wait": "wait for the invalidation to complete",
         "no-build": "publish the existing output/ without rebuilding",
+        "invalidation-threshold": "invalidate /* instead when more paths changed than this (default 300)",
         "verbose": "print every planned action with its reason",
     }
 )
@@ -57,6 +58,7 @@ def publish(
     wait=False,
     no_build=False,
     verbose=False,
+    invalidation_threshold=None,
 ):
     """Build with publishconf.py and publish output/ to S3, invalidate, register pages."""
     from deploy.publish import run_publish
@@ -73,6 +75,7 @@ def publish(
         wait=wait,
         build=not no_build,
         verbose=verbose,
+        **({} if invalidation_threshold is None else {"invalidation_threshold": int(invalidation_threshold)}),
     )
     if code:
         raise SystemExit(code)
