@@ -32,9 +32,10 @@ ANCHORS = """\
 ## What each anchor is
 
 - **Build with the counter plugin**: the same generated site built with the same settings and
-  `VISITOR_COUNTER = {"enabled": False}`; on and off builds alternate in adjacent pairs after a
-  warm-up build; the ratio is the median of the pairs' CPU-time ratios (CPU time, not wall
-  time, so other work on the machine moves it little).
+  `VISITOR_COUNTER = {"enabled": False}`, each build a fresh process; on and off builds
+  alternate in adjacent pairs after a warm-up build; the ratio is the median of the pairs'
+  CPU-time ratios (CPU time, not wall time, so other work on the machine moves it less; the
+  spread of the pairs shows how much it still does).
 - **Publish, one-post edit / full first publish**: `aws s3 sync <output>/ s3://<bucket>
   --delete` (awscli v1 from `.venv-awscli`), the command of Pelican's own Makefile less its
   `--acl public-read` (our bucket is private behind CloudFront), into its own bucket on the
