@@ -38,7 +38,13 @@ $(AWSCLI_VENV)/.installed:
 	$(AWSCLI_VENV)/bin/python -m pip install --quiet 'awscli>=1.33,<2'
 	@touch $@
 
-tools: $(CHECKOV_VENV)/.installed $(AWSCLI_VENV)/.installed
+# The AWS provider bindings the Terraform schema subset is generated from (the freshness check).
+SCHEMA_DIR := scripts/terraform_schema
+$(SCHEMA_DIR)/node_modules/.installed: $(SCHEMA_DIR)/package-lock.json
+	cd $(SCHEMA_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+tools: $(CHECKOV_VENV)/.installed $(AWSCLI_VENV)/.installed $(SCHEMA_DIR)/node_modules/.installed
 
 # Debian's chromium for Playwright (Playwright cannot download its own browser here).
 browser:
@@ -66,4 +72,4 @@ bench: install tools browser
 	$(INVOKE) bench
 
 clean:
-	rm -rf output .pytest_cache $(VENV) $(CHECKOV_VENV) $(AWSCLI_VENV)
+	rm -rf output .pytest_cache $(VENV) $(CHECKOV_VENV) $(AWSCLI_VENV) $(SCHEMA_DIR)/node_modules

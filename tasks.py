@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from invoke import task
 
@@ -84,4 +85,4 @@ def publish(
 @task(help={"quick": "small synthetic site, for a smoke run"})
 def bench(c, quick=False):
     """Run every benchmark and write bench/results.md."""
-    c.run(f"python -m bench.run_all{' --quick' if quick else ''}", pty=False)
+    c.run(f"{sys.executable} -m bench.run_all{' --quick' if quick else ''}", pty=False)

@@ -297,6 +297,17 @@ def _chunks(items: list, size: int) -> Iterable[list]:
         yield items[start : start + size]
 
 
+def _each_chunk(send_chunk: Callable[[list], Any], items: list, size: int, workers: int) -> list:
+    """``send_chunk`` over every chunk, ``workers`` at a time (boto3 clients are thread-safe)."""
+    chunks = list(_chunks(items, size))
+    if workers <= 1 or len(chunks) <= 1:
+        return [send_chunk(chunk) for chunk in chunks]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
+        return list(pool.map(send_chunk, chunks))
+
+
 def _until_processed(
     send: Callable[[Any], Any], request: Any, *, what: str, sleep: Callable[[float], None]
 ) -> list:
@@ -330,28 +341,29 @@ def _batch_get(
 
 
 def _existing_pks(
-    client: Any, table: str, pks: list[str], sleep: Callable[[float], None]
+    client: Any, table: str, pks: list[str], sleep: Callable[[float], None], workers: int
 ) -> set[str]:
-    existing: set[str] = set()
-    for chunk in _chunks(pks, BATCH_GET_LIMIT):
+    def send_chunk(chunk: list[str]) -> list[dict]:
         request = {
             "Keys": [{HASH_KEY: {"S": pk}} for pk in chunk],
             "ProjectionExpression": "#pk",
             "ExpressionAttributeNames": {"#pk": HASH_KEY},
             "ConsistentRead": True,
         }
-        existing.update(item[HASH_KEY]["S"] for item in _batch_get(client, table, request, sleep))
-    return existing
+        return _batch_get(client, table, request, sleep)
+
+    found = _each_chunk(send_chunk, pks, BATCH_GET_LIMIT, workers)
+    return {item[HASH_KEY]["S"] for items in found for item in items}
 
 
 def _write_new_pages(
-    client: Any, table: str, pks: list[str], sleep: Callable[[float], None]
+    client: Any, table: str, pks: list[str], sleep: Callable[[float], None], workers: int
 ) -> None:
     def send(request: dict) -> tuple[dict, dict | None]:
         response = client.batch_write_item(RequestItems=request)
         return response, response.get("UnprocessedItems") or None
 
-    for chunk in _chunks(pks, BATCH_WRITE_LIMIT):
+    def send_chunk(chunk: list[str]) -> None:
         request = {
             table: [
                 {"PutRequest": {"Item": {HASH_KEY: {"S": pk}, VIEWS: {"N": "0"}}}} for pk in chunk
@@ -359,9 +371,16 @@ def _write_new_pages(
         }
         _until_processed(send, request, what="BatchWriteItem", sleep=sleep)
 
+    _each_chunk(send_chunk, pks, BATCH_WRITE_LIMIT, workers)
+
 
 def register_pages(
-    client: Any, table: str, keys: Iterable[str], *, sleep: Callable[[float], None] = time.sleep
+    client: Any,
+    table: str,
+    keys: Iterable[str],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    workers: int = 1,
 ) -> int:
     """Create a zero-count item for each page key not yet registered; return how many.
 
@@ -370,9 +389,10 @@ def register_pages(
     counts survive every publish; running it twice registers nothing the second time.
     ``BatchWriteItem`` cannot be conditional, so two publishes racing on the same new page
     could reset a hit that lands between their writes; deploys run one at a time.
+    ``workers`` > 1 sends that many batches at once (publish does, for large sites).
     """
     pks = sorted({page_pk(normalise_page_key(key)) for key in keys})
-    existing = _existing_pks(client, table, pks, sleep)
+    existing = _existing_pks(client, table, pks, sleep, workers)
     missing = [pk for pk in pks if pk not in existing]
-    _write_new_pages(client, table, missing, sleep)
+    _write_new_pages(client, table, missing, sleep, workers)
     return len(missing)

@@ -263,7 +263,9 @@ def publish(
             if distribution_id:
                 # Kept in the state if this run fails, so its re-run invalidates them.
                 state.add_pending(stale_paths, options.invalidation_threshold)
-            summary.pages_registered = _register_pages(clients, table, Path(output_dir), summary)
+            summary.pages_registered = _register_pages(
+                clients, table, Path(output_dir), summary, options.workers
+            )
             _write_phases(clients, bucket, plan, state, options, progress, summary)
             if plan.deletes:
                 keys = [a.key for a in plan.deletes]
@@ -324,7 +326,7 @@ def _inspect(
 
 
 def _register_pages(
-    clients: Clients, table: str | None, output_dir: Path, summary: PublishSummary
+    clients: Clients, table: str | None, output_dir: Path, summary: PublishSummary, workers: int
 ) -> int | None:
     # Before the pages go up, so a new page never shows a counter for a key not yet registered.
     manifest = output_dir / PAGE_MANIFEST
@@ -336,7 +338,7 @@ def _register_pages(
         return None
     try:
         keys = json.loads(manifest.read_text(encoding="utf-8"))
-        return register_page_keys(clients.dynamodb, table, keys)
+        return register_page_keys(clients.dynamodb, table, keys, workers)
     except (*_AWS_ERRORS, ValueError, ImportError) as error:
         raise PublishError(f"page registration in {table} failed: {describe_error(error)}") from error
 

@@ -392,11 +392,11 @@ def create_invalidation(
     return invalidation["Id"]
 
 
-def register_page_keys(dynamodb: Any, table: str, keys: list[str]) -> int:
+def register_page_keys(dynamodb: Any, table: str, keys: list[str], workers: int = 1) -> int:
     """Add the page keys the counter does not know yet (existing counts are never written)."""
     from counter_lambda.counter import StoreUnavailable, register_pages
 
     try:
-        return register_pages(dynamodb, table, keys)
+        return register_pages(dynamodb, table, keys, workers=workers)
     except StoreUnavailable as error:
         raise PublishError(f"page registration in {table} failed: DynamoDB unavailable ({error})") from error

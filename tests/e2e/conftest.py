@@ -34,7 +34,9 @@ def stack(tmp_path_factory):
         yield running
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API allows one running instance per thread, and the
+# benchmark smoke test starts its own after this module.
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 

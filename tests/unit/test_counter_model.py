@@ -81,6 +81,24 @@ def test_register_pages_batches_100_reads_and_25_writes(counter_client):
     assert len(counter_table_items(counter_client)) == 230
 
 
+def test_register_pages_in_parallel_batches_registers_the_same_and_keeps_counts(counter_client):
+    keys = [f"/posts/{n}/" for n in range(230)]
+    counter.register_pages(counter_client, COUNTER_TABLE, keys[:50])
+    counter_client.update_item(
+        TableName=COUNTER_TABLE,
+        Key={"pk": {"S": "page#/posts/7/"}},
+        UpdateExpression="ADD #v :n",
+        ExpressionAttributeNames={"#v": "views"},
+        ExpressionAttributeValues={":n": {"N": "5"}},
+    )
+    log = RequestLog(counter_client)
+    assert counter.register_pages(counter_client, COUNTER_TABLE, keys, workers=4) == 180
+    assert log.by_operation == {"BatchGetItem": 3, "BatchWriteItem": 8}
+    assert len(counter_table_items(counter_client)) == 230
+    assert counter_views(counter_client, "page#/posts/7/") == 5
+    assert counter.register_pages(counter_client, COUNTER_TABLE, keys, workers=4) == 0
+
+
 def test_register_pages_with_no_keys_makes_no_request(counter_client):
     log = RequestLog(counter_client)
     assert counter.register_pages(counter_client, COUNTER_TABLE, []) == 0
