@@ -57,9 +57,17 @@ class PageWatch:
         self.console: list[tuple[str, str]] = []
         self.page_errors: list[str] = []
         self.api_requests: list[str] = []
-        page.on("console", lambda message: self.console.append((message.type, message.text)))
+        page.on("console", lambda message: self.console.append((message.type, message.text, message.location.get("url", ""))))
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
         page.on("request", lambda request: self._request(request))
+
+    def script_console_lines(self, api_url: str) -> list[tuple[str, str, str]]:
+        """Console lines other than Chromium's own note of a failed API response, which no
+        script can suppress (it comes from the network stack, not from counter.js)."""
+        return [
+            line for line in self.console
+            if not (line[1].startswith("Failed to load resource") and line[2] == api_url)
+        ]
 
     def _request(self, request):
         if "/api/" in request.url:
