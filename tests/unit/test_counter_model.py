@@ -49,15 +49,20 @@ def test_register_pages_creates_zero_counts_for_normalised_keys(counter_client):
     assert counter_views(counter_client, "page#/posts/hello/") == 0
 
 
-def test_register_pages_never_touches_existing_counts(counter_client):
-    counter.register_pages(counter_client, COUNTER_TABLE, ["/posts/hello/"])
-    counter_client.update_item(
+def add_views(client, pk: str, views: int) -> None:
+    """Views arriving by the counter's own route, between two registrations."""
+    client.update_item(
         TableName=COUNTER_TABLE,
-        Key={"pk": {"S": "page#/posts/hello/"}},
+        Key={"pk": {"S": pk}},
         UpdateExpression="ADD #v :n",
         ExpressionAttributeNames={"#v": "views"},
-        ExpressionAttributeValues={":n": {"N": "41"}},
+        ExpressionAttributeValues={":n": {"N": str(views)}},
     )
+
+
+def test_register_pages_never_touches_existing_counts(counter_client):
+    counter.register_pages(counter_client, COUNTER_TABLE, ["/posts/hello/"])
+    add_views(counter_client, "page#/posts/hello/", 41)
     log = RequestLog(counter_client)
     assert counter.register_pages(counter_client, COUNTER_TABLE, ["/posts/hello/", "/new/"]) == 1
     assert log.calls == ["BatchGetItem", "BatchWriteItem"]
@@ -84,13 +89,7 @@ def test_register_pages_batches_100_reads_and_25_writes(counter_client):
 def test_register_pages_in_parallel_batches_registers_the_same_and_keeps_counts(counter_client):
     keys = [f"/posts/{n}/" for n in range(230)]
     counter.register_pages(counter_client, COUNTER_TABLE, keys[:50])
-    counter_client.update_item(
-        TableName=COUNTER_TABLE,
-        Key={"pk": {"S": "page#/posts/7/"}},
-        UpdateExpression="ADD #v :n",
-        ExpressionAttributeNames={"#v": "views"},
-        ExpressionAttributeValues={":n": {"N": "5"}},
-    )
+    add_views(counter_client, "page#/posts/7/", 5)
     log = RequestLog(counter_client)
     assert counter.register_pages(counter_client, COUNTER_TABLE, keys, workers=4) == 180
     assert log.by_operation == {"BatchGetItem": 3, "BatchWriteItem": 8}
