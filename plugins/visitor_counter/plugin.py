@@ -29,6 +29,16 @@ class CounterBuild:
         self.script_path = script_name(self.script_source, self.options["script_dir"])
         self.rendered: dict[str, str] = {}  # output file -> key, from template calls
         self.written: set[str] = set()  # output files actually written
+        # Rendered once per build, not once per page: a 1,000-post site has 2,500 pages.
+        self._script_tag = Markup('<script defer src="{}"></script>').format(self.script_url())
+        self._widget_template = {
+            show: (
+                '<span class="visitor-counter" data-page-key="{key}" data-api="%s" data-show="%s">'
+                '<span class="visitor-counter__label">%s</span> '
+                '<span class="visitor-counter__value" aria-hidden="true">&#8212;</span></span>'
+            ) % (escape(self.options["api_path"]), escape(show), escape(label))
+            for show, label in (("page", self.options["label"]), ("site", self.options["site_label"]))
+        }
 
     @property
     def enabled(self) -> bool:
@@ -46,17 +56,11 @@ class CounterBuild:
             log.warning("visitor_counter: no widget for %s: %s", output_file, error)
             return Markup("")
         self.rendered[output_file] = key
-        label = self.options["site_label"] if show == "site" else self.options["label"]
-        return Markup(
-            '<span class="visitor-counter" data-page-key="{key}" data-api="{api}" data-show="{show}">'
-            '<span class="visitor-counter__label">{label}</span> '
-            '<span class="visitor-counter__value" aria-hidden="true">&#8212;</span></span>'
-        ).format(key=key, api=self.options["api_path"], show=escape(show), label=escape(label))
+        template = self._widget_template["site" if show == "site" else "page"]
+        return Markup(template.replace("{key}", str(escape(key)), 1))
 
     def script_tag(self) -> Markup:
-        if not self.enabled:
-            return Markup("")
-        return Markup('<script defer src="{}"></script>').format(self.script_url())
+        return self._script_tag if self.enabled else Markup("")
 
     def page_keys(self) -> list[str]:
         return sorted({key for name, key in self.rendered.items() if name in self.written})
