@@ -263,10 +263,19 @@ def publish(
             if distribution_id:
                 # Kept in the state if this run fails, so its re-run invalidates them.
                 state.add_pending(stale_paths, options.invalidation_threshold)
-            summary.pages_registered = _register_pages(
-                clients, table, Path(output_dir), summary, options.workers
-            )
-            _write_phases(clients, bucket, plan, state, options, progress, summary)
+            # Registration overlaps the asset uploads and must finish before any page goes up,
+            # so a new page never shows a counter for a key the table does not know yet.
+            with ThreadPoolExecutor(max_workers=1) as registrar:
+                registration = registrar.submit(
+                    _register_pages, clients, table, Path(output_dir), summary, options.workers
+                )
+
+                def pages_registered() -> None:
+                    summary.pages_registered = registration.result()
+
+                _write_phases(
+                    clients, bucket, plan, state, options, progress, summary, pages_registered
+                )
             if plan.deletes:
                 keys = [a.key for a in plan.deletes]
                 for key in delete_objects(clients.s3, bucket, keys):
@@ -351,13 +360,16 @@ def _write_phases(
     options: PublishOptions,
     progress: _Progress,
     summary: PublishSummary,
+    before_pages: Callable[[], None],
 ) -> None:
     def write(action: Action) -> tuple[Action, RemoteObject]:
         if action.kind == COPY:
             return action, copy_object_in_place(clients.s3, bucket, action.local)
         return action, upload_object(clients.s3, bucket, action.local, options.multipart_threshold)
 
-    for name, phase in zip(PHASE_NAMES, plan.phases):
+    for number, (name, phase) in enumerate(zip(PHASE_NAMES, plan.phases)):
+        if number == 1:  # the pages
+            before_pages()
         if not phase:
             continue
         with progress.task(f"uploading {name}", len(phase)) as advance:
