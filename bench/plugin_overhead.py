@@ -57,6 +57,18 @@ def _timed_build(site: GeneratedSite, output: Path, counter: bool) -> tuple[floa
     return cpu, wall
 
 
+def _plugin_share(site: GeneratedSite, output: Path) -> tuple[float, float, int]:
+    """One instrumented build in a fresh interpreter (see bench.plugin_share)."""
+    if output.exists():
+        shutil.rmtree(output)
+    command = [sys.executable, "-m", "bench.plugin_share", str(site.content_dir), str(output)]
+    done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"instrumented build failed: {done.stderr.strip()[-2000:]}")
+    total, inside, calls = done.stdout.split()[-3:]
+    return float(total), float(inside), int(calls)
+
+
 def run(posts: int, runs: int) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="bench-plugin-") as scratch:
         root = Path(scratch)
@@ -74,12 +86,26 @@ def run(posts: int, runs: int) -> list[Row]:
         files_off = sum(1 for p in off_dir.rglob("*") if p.is_file())
         if (off_dir / MANIFEST).exists():
             raise RuntimeError("the build with the counter off still wrote the page manifest")
+        shares = [_plugin_share(site, root / "instrumented") for _ in range(max(1, runs // 2))]
 
     ratios = sorted(a[0] / b[0] for a, b in zip(on, off))
     ratio = statistics.median(ratios)
     wall_ratio = statistics.median(a[1] / b[1] for a, b in zip(on, off))
     runs_label = f"median of {runs} pairs" if runs > 1 else "1 pair"
+    shares.sort(key=lambda share: share[0] / (share[0] - share[1]))
+    total, inside, calls = shares[len(shares) // 2]  # the median run
+    share_ratios = [t / (t - i) for t, i, _ in shares]
+    share_ratio = total / (total - inside)
     return [
+        Row.at_most(
+            f"Build with the counter plugin: time inside the plugin, same build ({posts:,} posts; "
+            f"median of {len(shares)})",
+            f"{total:.2f} s build, {inside * 1000:.0f} ms in {calls:,} plugin calls "
+            f"(runs {share_ratios[0]:.4f}–{share_ratios[-1]:.4f}×)",
+            f"the same build less the plugin's time: {total - inside:.2f} s",
+            share_ratio,
+            GOAL,
+        ),
         Row.at_most(
             f"Build with the counter plugin: CPU time ({posts:,} posts; {runs_label})",
             f"{statistics.median(c for c, _ in on):.2f} s ({files_on:,} files, {pages_counted:,} pages counted; "

@@ -31,6 +31,9 @@ RESULTS = Path(__file__).with_name("results.md")
 ANCHORS = """\
 ## What each anchor is
 
+- **Time inside the plugin**: one build with every plugin entry point (signal handlers, the
+  widget and script-tag template calls) wrapped in a timer; the anchor is the same build less
+  that time, so machine noise falls on both sides of the ratio (`bench/plugin_share.py`).
 - **Build with the counter plugin**: the same generated site built with the same settings and
   `VISITOR_COUNTER = {"enabled": False}`, each build a fresh process; on and off builds
   alternate in adjacent pairs after a warm-up build; the ratio is the median of the pairs'
