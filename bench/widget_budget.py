@@ -24,17 +24,12 @@ from pathlib import Path
 from bench.cli import run_alone
 from bench.moto_server import local_stack
 from bench.table import Row
+from deploy.browser import launch_chromium
 
 QUICK = {"views": 4}
 FULL = {"views": 8}
 GZIP_BUDGET = 1024
 SCRIPT_PREFIX = "js/counter."
-DEBIAN_CHROMIUM = "/usr/bin/chromium"
-# The machine's network is closed: without these Chromium keeps dialling out.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 # Injected before any page script: sums layout shifts the way CLS does (ignoring input-caused ones).
 CLS_OBSERVER = """
 window.__cls = 0;
@@ -94,13 +89,6 @@ def _read_pages(browser, base_url: str, paths: list[str], counter_on: bool) -> l
         context.close()
 
 
-def _launch(playwright):
-    options = {"args": CHROMIUM_ARGS}
-    if os.path.exists(DEBIAN_CHROMIUM):
-        options["executable_path"] = DEBIAN_CHROMIUM
-    return playwright.chromium.launch(**options)
-
-
 def run(views: int) -> list[Row]:
     from playwright.sync_api import sync_playwright
 
@@ -112,7 +100,7 @@ def run(views: int) -> list[Row]:
             # A reader's path through the site: the home page, then posts and other pages.
             paths = (["/"] + sorted(k for k in keys if k != "/"))[:views]
             edge = EdgeCounter(stack.edge)
-            browser = _launch(playwright)
+            browser = launch_chromium(playwright)
             try:
                 with open(os.devnull, "w") as devnull, redirect_stdout(devnull):  # handler logs
                     anchor_shifts = _read_pages(browser, stack.url, paths, counter_on=False)

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from deploy.browser import launch_chromium
 from deploy.local_stack import LocalStack
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-DEBIAN_CHROMIUM = "/usr/bin/chromium"
-# This machine's network is closed: without these flags Chromium keeps dialling out.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="session")
@@ -41,10 +31,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        options = {"args": CHROMIUM_ARGS}
-        if os.path.exists(DEBIAN_CHROMIUM):
-            options["executable_path"] = DEBIAN_CHROMIUM
-        launched = playwright.chromium.launch(**options)
+        launched = launch_chromium(playwright)
         yield launched
         launched.close()
 
