@@ -325,6 +325,12 @@ def find_resources(config: Config, type_name: str) -> dict[str, dict]:
     return {name: body for (t, name), body in config.resources.items() if t == type_name}
 
 
+def content_security_policy(config: Config) -> str:
+    """The CSP header value that ``join("; ", [...])`` in cdn.tf's locals produces."""
+    csp = literal(config.locals["content_security_policy"])
+    return "; ".join(re.findall(r"\\?\"([a-z-]+ [^\"\\]+)\\?\"", csp))
+
+
 def first_block(body: dict, key: str) -> dict:
     return (blocks(body.get(key, [])) or [{}])[0]
 
