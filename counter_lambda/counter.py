@@ -302,6 +302,7 @@ def _each_chunk(send_chunk: Callable[[list], Any], items: list, size: int, worke
     chunks = list(_chunks(items, size))
     if workers <= 1 or len(chunks) <= 1:
         return [send_chunk(chunk) for chunk in chunks]
+    # Imported here, not at module level: the Lambda imports this module and never needs it.
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
@@ -356,22 +357,33 @@ def _existing_pks(
     return {item[HASH_KEY]["S"] for items in found for item in items}
 
 
-def _write_new_pages(
-    client: Any, table: str, pks: list[str], sleep: Callable[[float], None], workers: int
+def put_items(
+    client: Any,
+    table: str,
+    items: list[dict],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    workers: int = 1,
 ) -> None:
+    """BatchWriteItem ``items`` (DynamoDB JSON), 25 per call, resending unprocessed ones with
+    backoff. Overwrites: callers write only items that must not keep an older value."""
+
     def send(request: dict) -> tuple[dict, dict | None]:
         response = client.batch_write_item(RequestItems=request)
         return response, response.get("UnprocessedItems") or None
 
-    def send_chunk(chunk: list[str]) -> None:
-        request = {
-            table: [
-                {"PutRequest": {"Item": {HASH_KEY: {"S": pk}, VIEWS: {"N": "0"}}}} for pk in chunk
-            ]
-        }
+    def send_chunk(chunk: list[dict]) -> None:
+        request = {table: [{"PutRequest": {"Item": item}} for item in chunk]}
         _until_processed(send, request, what="BatchWriteItem", sleep=sleep)
 
-    _each_chunk(send_chunk, pks, BATCH_WRITE_LIMIT, workers)
+    _each_chunk(send_chunk, items, BATCH_WRITE_LIMIT, workers)
+
+
+def _write_new_pages(
+    client: Any, table: str, pks: list[str], sleep: Callable[[float], None], workers: int
+) -> None:
+    items = [{HASH_KEY: {"S": pk}, VIEWS: {"N": "0"}} for pk in pks]
+    put_items(client, table, items, sleep=sleep, workers=workers)
 
 
 def register_pages(

@@ -97,7 +97,7 @@ class LocalStack:
             self.edge, _ = start_edge(self.host, self.port, SiteOrigin(self.s3, self.names.bucket), handler)
         except OSError as error:
             self.stop()
-            raise PortInUse(f"cannot listen on {self.host}:{self.port} ({error.strerror}); set PORT to a free port") from error
+            raise PortInUse.at(self.host, self.port, error) from error
         return self
 
     def stop(self) -> None:
@@ -139,7 +139,7 @@ class LocalStack:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((self.host, self.port))
         except OSError as error:
-            raise PortInUse(f"cannot listen on {self.host}:{self.port} ({error.strerror}); set PORT to a free port") from error
+            raise PortInUse.at(self.host, self.port, error) from error
         finally:
             probe.close()
 
@@ -267,16 +267,17 @@ class LocalStack:
     def _restore_counts(self) -> None:
         if not self._snapshot.exists():
             return
+        from counter_lambda.counter import put_items
+
         items = json.loads(self._snapshot.read_text())
-        for start in range(0, len(items), 25):
-            request = {self.names.table: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]}
-            while request:
-                request = self.dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+        put_items(self.dynamodb, self.names.table, items)
         log.info("restored %d counter items from %s", len(items), self._snapshot)
 
 
 class PortInUse(RuntimeError):
-    pass
+    @classmethod
+    def at(cls, host: str, port: int, error: OSError) -> "PortInUse":
+        return cls(f"cannot listen on {host}:{port} ({error.strerror}); set PORT to a free port")
 
 
 def serve(port: int = 8000, persist: bool = False, host: str = "127.0.0.1") -> None:
