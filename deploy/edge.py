@@ -186,6 +186,9 @@ class EdgeServer(ThreadingHTTPServer):
     daemon_threads = True
     # Lets a restart bind at once after Ctrl-C; Linux still refuses a port another process listens on.
     allow_reuse_address = True
+    # socketserver's default backlog of 5 resets connections when a page's burst (or 50
+    # concurrent hits) arrives faster than the accept loop takes them.
+    request_queue_size = 128
 
     def __init__(self, address, origin: SiteOrigin, api_handler: LambdaHandler):
         self.origin = origin
