@@ -6,14 +6,16 @@ CHECKOV_VENV := .venv-checkov
 AWSCLI_VENV := .venv-awscli
 INVOKE := $(BIN)/invoke
 
-.PHONY: help install serve build test test-fast publish bench clean browser tools
+.PHONY: help install serve build test test-fast publish bench clean distclean browser tools
 
 help:
 	@echo "make serve    build the site and run the whole stack locally (no AWS account needed)"
 	@echo "make test     install what is missing and run every test, browser tests included"
+	@echo "make test-fast  the quick tests only (no browser, nothing marked slow): under a minute"
 	@echo "make publish  build with publishconf.py and deploy to the stack in terraform outputs"
 	@echo "make bench    run the benchmarks and write bench/results.md"
-	@echo "make clean    remove build output and virtualenvs"
+	@echo "make clean    remove build output and test artifacts (keeps the virtualenvs)"
+	@echo "make distclean  also remove the virtualenvs and installed tools"
 
 # The stamp depends on pyproject.toml, so a dependency change reinstalls.
 $(VENV)/.installed: pyproject.toml
@@ -64,6 +66,10 @@ serve: install
 test: install tools browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# While editing: everything but the browser tests and those marked slow.
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not e2e" $(PYTEST_ARGS)
+
 # Flags go through PUBLISH_ARGS, e.g. make publish PUBLISH_ARGS="--dry-run --verbose".
 publish: install
 	$(INVOKE) publish $(PUBLISH_ARGS)
@@ -72,4 +78,7 @@ bench: install tools browser
 	$(INVOKE) bench
 
 clean:
-	rm -rf output .pytest_cache $(VENV) $(CHECKOV_VENV) $(AWSCLI_VENV) $(SCHEMA_DIR)/node_modules
+	rm -rf output .pytest_cache .hypothesis test-artifacts bench/.work terraform/.build
+
+distclean: clean
+	rm -rf $(VENV) $(CHECKOV_VENV) $(AWSCLI_VENV) $(SCHEMA_DIR)/node_modules

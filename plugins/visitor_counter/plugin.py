@@ -8,10 +8,7 @@ from pathlib import Path
 
 from markupsafe import Markup, escape
 
-try:  # Jinja >= 3
-    from jinja2 import pass_context
-except ImportError:  # pragma: no cover
-    from jinja2 import contextfunction as pass_context
+from jinja2 import pass_context
 
 from .keys import SCRIPT_SOURCE, page_key_for, read_options, script_name
 

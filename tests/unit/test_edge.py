@@ -57,7 +57,7 @@ def edge(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with mock_aws():
         from counter_lambda import handler as counter_handler
-        from counter_lambda.counter import create_table, register_pages
+        from counter_lambda.tables import create_table, register_pages
 
         s3 = boto3.client("s3", region_name="us-east-1")
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")

@@ -17,7 +17,7 @@ from moto.server import ThreadedMotoServer
 from botocore.awsrequest import AWSResponse
 
 from deploy import headers as header_table
-from counter_lambda.counter import create_table
+from counter_lambda.tables import create_table
 from deploy.diff import STATE_KEY, PlanRefused, url_paths
 from deploy.publish import PublishOptions, PublishSummary, publish, run_publish
 from deploy.remote import Clients, PublishError

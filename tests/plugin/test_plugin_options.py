@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import logging
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
-
-from visitor_counter.keys import DEFAULTS, page_key_for, read_options, script_name  # noqa: E402
+from plugins.visitor_counter.keys import DEFAULTS, page_key_for, read_options, script_name
 
 
 def test_defaults_when_unset():
