@@ -80,7 +80,7 @@ def url_forms(key: str) -> set[str]:
 
 
 def provision(moto: CountingMotoServer, round_number: int) -> Target:
-    from counter_lambda.counter import create_table
+    from counter_lambda.tables import create_table
 
     target = Target(
         f"bench-ours-{round_number}", f"bench-sync-{round_number}", f"bench-counter-{round_number}", ""

@@ -5,7 +5,8 @@ Table: billing ``PAY_PER_REQUEST``, hash key ``pk`` (S), no range key, TTL on ``
 Items
 -----
 ``pk = "page#<page key>"``, ``views`` (N)
-    One per published page, created with ``views = 0`` by :func:`register_pages` (publish).
+    One per published page, created with ``views = 0`` by publish
+    (:func:`counter_lambda.tables.register_pages`).
     A hit only counts when this item exists, so a crafted path cannot create items.
 ``pk = "site"``, ``views`` (N), ``unique_<YYYY-MM-DD>`` (N)
     The site total and the unique visitors of recent UTC days. Created by the first hit.
@@ -37,20 +38,20 @@ single-digit-millisecond latency keeps that to outages.
 
 Reads (:func:`read_counts`) are one consistent ``BatchGetItem`` of the page and site items
 (resent only for keys DynamoDB hands back unprocessed).
-:func:`register_pages` (publish) uses only ``BatchGetItem`` and ``BatchWriteItem``.
+Creating the table and registering pages is :mod:`counter_lambda.tables`, which the Lambda
+never imports.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from counter_lambda.pagekey import normalise_page_key
 
 HASH_KEY = "pk"
 TTL_ATTRIBUTE = "expires_at"
@@ -67,8 +68,6 @@ STALE_UNIQUE_DAYS = 7
 # sweeper must not delete a marker while its day is still running.
 MARKER_GRACE = timedelta(hours=1)
 
-BATCH_GET_LIMIT = 100
-BATCH_WRITE_LIMIT = 25
 BATCH_ATTEMPTS = 8
 BATCH_BACKOFF_SECONDS = 0.05
 
@@ -256,7 +255,7 @@ def read_counts(
         "ConsistentRead": True,
     }
     try:
-        items = {item[HASH_KEY]["S"]: item for item in _batch_get(client, table, request, sleep)}
+        items = {item[HASH_KEY]["S"]: item for item in batch_get(client, table, request, sleep)}
     except (BotoCoreError, ClientError) as error:
         raise _unavailable(error) from error
     if pk not in items:
@@ -267,49 +266,7 @@ def read_counts(
     )
 
 
-def create_table(client: Any, name: str) -> None:
-    """Create the counter table as Terraform does: create, wait until active, then enable TTL.
-
-    Idempotent: an existing table is left as it is apart from (re-)enabling TTL.
-    """
-    try:
-        client.create_table(
-            TableName=name,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": HASH_KEY, "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": HASH_KEY, "KeyType": "HASH"}],
-        )
-    except client.exceptions.ResourceInUseException:
-        pass
-    client.get_waiter("table_exists").wait(
-        TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
-    )
-    ttl = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-    if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
-        client.update_time_to_live(
-            TableName=name,
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
-        )
-
-
-def _chunks(items: list, size: int) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _each_chunk(send_chunk: Callable[[list], Any], items: list, size: int, workers: int) -> list:
-    """``send_chunk`` over every chunk, ``workers`` at a time (boto3 clients are thread-safe)."""
-    chunks = list(_chunks(items, size))
-    if workers <= 1 or len(chunks) <= 1:
-        return [send_chunk(chunk) for chunk in chunks]
-    # Imported here, not at module level: the Lambda imports this module and never needs it.
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-        return list(pool.map(send_chunk, chunks))
-
-
-def _until_processed(
+def until_processed(
     send: Callable[[Any], Any], request: Any, *, what: str, sleep: Callable[[float], None]
 ) -> list:
     """Call ``send(request)`` until it returns no unprocessed part; return every response.
@@ -328,7 +285,7 @@ def _until_processed(
     raise StoreUnavailable(f"{what}: still unprocessed after {BATCH_ATTEMPTS} attempts")
 
 
-def _batch_get(
+def batch_get(
     client: Any, table: str, keys_and_options: dict, sleep: Callable[[float], None]
 ) -> list[dict]:
     """Every item a BatchGetItem returns, resending unprocessed keys."""
@@ -337,74 +294,5 @@ def _batch_get(
         response = client.batch_get_item(RequestItems=request)
         return response, response.get("UnprocessedKeys") or None
 
-    responses = _until_processed(send, {table: keys_and_options}, what="BatchGetItem", sleep=sleep)
+    responses = until_processed(send, {table: keys_and_options}, what="BatchGetItem", sleep=sleep)
     return [item for response in responses for item in response["Responses"].get(table, [])]
-
-
-def _existing_pks(
-    client: Any, table: str, pks: list[str], sleep: Callable[[float], None], workers: int
-) -> set[str]:
-    def send_chunk(chunk: list[str]) -> list[dict]:
-        request = {
-            "Keys": [{HASH_KEY: {"S": pk}} for pk in chunk],
-            "ProjectionExpression": "#pk",
-            "ExpressionAttributeNames": {"#pk": HASH_KEY},
-            "ConsistentRead": True,
-        }
-        return _batch_get(client, table, request, sleep)
-
-    found = _each_chunk(send_chunk, pks, BATCH_GET_LIMIT, workers)
-    return {item[HASH_KEY]["S"] for items in found for item in items}
-
-
-def put_items(
-    client: Any,
-    table: str,
-    items: list[dict],
-    *,
-    sleep: Callable[[float], None] = time.sleep,
-    workers: int = 1,
-) -> None:
-    """BatchWriteItem ``items`` (DynamoDB JSON), 25 per call, resending unprocessed ones with
-    backoff. Overwrites: callers write only items that must not keep an older value."""
-
-    def send(request: dict) -> tuple[dict, dict | None]:
-        response = client.batch_write_item(RequestItems=request)
-        return response, response.get("UnprocessedItems") or None
-
-    def send_chunk(chunk: list[dict]) -> None:
-        request = {table: [{"PutRequest": {"Item": item}} for item in chunk]}
-        _until_processed(send, request, what="BatchWriteItem", sleep=sleep)
-
-    _each_chunk(send_chunk, items, BATCH_WRITE_LIMIT, workers)
-
-
-def _write_new_pages(
-    client: Any, table: str, pks: list[str], sleep: Callable[[float], None], workers: int
-) -> None:
-    items = [{HASH_KEY: {"S": pk}, VIEWS: {"N": "0"}} for pk in pks]
-    put_items(client, table, items, sleep=sleep, workers=workers)
-
-
-def register_pages(
-    client: Any,
-    table: str,
-    keys: Iterable[str],
-    *,
-    sleep: Callable[[float], None] = time.sleep,
-    workers: int = 1,
-) -> int:
-    """Create a zero-count item for each page key not yet registered; return how many.
-
-    Keys are normalised (a bad key raises :class:`~counter_lambda.pagekey.PageKeyError`
-    before anything is written) and de-duplicated. Existing items are never written, so
-    counts survive every publish; running it twice registers nothing the second time.
-    ``BatchWriteItem`` cannot be conditional, so two publishes racing on the same new page
-    could reset a hit that lands between their writes; deploys run one at a time.
-    ``workers`` > 1 sends that many batches at once (publish does, for large sites).
-    """
-    pks = sorted({page_pk(normalise_page_key(key)) for key in keys})
-    existing = _existing_pks(client, table, pks, sleep, workers)
-    missing = [pk for pk in pks if pk not in existing]
-    _write_new_pages(client, table, missing, sleep, workers)
-    return len(missing)

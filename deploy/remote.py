@@ -394,7 +394,8 @@ def create_invalidation(
 
 def register_page_keys(dynamodb: Any, table: str, keys: list[str], workers: int = 1) -> int:
     """Add the page keys the counter does not know yet (existing counts are never written)."""
-    from counter_lambda.counter import StoreUnavailable, register_pages
+    from counter_lambda.counter import StoreUnavailable
+    from counter_lambda.tables import register_pages
 
     try:
         return register_pages(dynamodb, table, keys, workers=workers)

@@ -27,7 +27,7 @@ from moto.moto_server.werkzeug_app import (
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
-from counter_lambda import counter
+from counter_lambda import counter, tables
 
 COUNTER_TABLE = "blog-counter-test"
 REGION = "us-east-1"
@@ -49,7 +49,7 @@ def counter_client() -> Iterator[object]:
     """A DynamoDB client on moto with the counter table created."""
     with mock_aws():
         client = counter_dynamodb_client()
-        counter.create_table(client, COUNTER_TABLE)
+        tables.create_table(client, COUNTER_TABLE)
         yield client
 
 

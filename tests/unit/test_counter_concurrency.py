@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from counter_lambda import counter
+from counter_lambda import counter, tables
 from tests.unit.conftest_counter import (
     COUNTER_TABLE,
     counter_answer,
@@ -33,8 +33,8 @@ THREADS = 16
 @pytest.mark.slow
 def test_concurrent_hits_are_all_counted_exactly(counter_handler, counter_moto_server_url):
     client = counter_dynamodb_client(counter_moto_server_url, max_pool_connections=THREADS * 2)
-    counter.create_table(client, COUNTER_TABLE)
-    counter.register_pages(client, COUNTER_TABLE, [HOT_PAGE, *OTHER_PAGES])
+    tables.create_table(client, COUNTER_TABLE)
+    tables.register_pages(client, COUNTER_TABLE, [HOT_PAGE, *OTHER_PAGES])
     counter_handler.configure(**counter_test_settings(client))
 
     hits = [HOT_PAGE] * HOT_HITS + [

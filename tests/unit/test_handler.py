@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from counter_lambda import counter
+from counter_lambda import counter, tables
 from tests.unit.conftest_counter import (
     BROWSER_UA,
     COUNTER_TABLE,
@@ -41,7 +41,7 @@ HEADLESS_CHROME_UA = (
 
 @pytest.fixture
 def api(counter_api, counter_client):
-    counter.register_pages(counter_client, COUNTER_TABLE, [PAGE, OTHER_PAGE])
+    tables.register_pages(counter_client, COUNTER_TABLE, [PAGE, OTHER_PAGE])
     return counter_api
 
 
@@ -471,8 +471,8 @@ IMPORT_AND_HIT = textwrap.dedent(
     from counter_lambda import counter, handler
 
     settings = handler.configure()  # the settings the import read from the environment
-    counter.create_table(settings.client, settings.table_name)
-    counter.register_pages(settings.client, settings.table_name, ["/posts/hello/"])
+    tables.create_table(settings.client, settings.table_name)
+    tables.register_pages(settings.client, settings.table_name, ["/posts/hello/"])
     event = json.loads(input())
     print(json.dumps(handler.handler(event, None)))
     """

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import event as note_outcome
 from hypothesis import strategies as st
 
-from counter_lambda import counter
+from counter_lambda import counter, tables
 from tests.unit.conftest_counter import (
     COUNTER_TABLE,
     counter_api,  # noqa: F401  (fixture)
@@ -165,7 +165,7 @@ property_settings = settings(
 
 @pytest.fixture
 def api(counter_api, counter_client):
-    counter.register_pages(counter_client, COUNTER_TABLE, REGISTERED)
+    tables.register_pages(counter_client, COUNTER_TABLE, REGISTERED)
     return counter_api
 
 
