@@ -46,12 +46,17 @@ resource "random_password" "visitor_hash" {
 
 # Only the package's Python files, under counter_lambda/ so `counter_lambda.handler` imports.
 # Source blocks get a fixed timestamp and mode, so the hash changes only when the code does.
+# What a hit never runs stays out: tables.py (table administration, for publish) and any
+# __pycache__. `excludes` filters source_dir only, not source blocks, so the fileset is filtered.
 data "archive_file" "counter_lambda" {
   type        = "zip"
   output_path = "${path.module}/.build/counter_lambda.zip"
 
   dynamic "source" {
-    for_each = fileset("${path.module}/../counter_lambda", "**/*.py")
+    for_each = [
+      for file in fileset("${path.module}/../counter_lambda", "**/*.py") : file
+      if file != "tables.py" && !can(regex("(^|/)__pycache__/", file))
+    ]
 
     content {
       content  = file("${path.module}/../counter_lambda/${source.value}")
