@@ -25,7 +25,7 @@ def build(c, output="output"):
 )
 def serve(c, port=None, persist=False):
     """Run the whole stack locally: moto (S3, DynamoDB, CloudFront) + the local edge."""
-    from deploy.local_stack import serve as serve_stack
+    from devstack.stack import serve as serve_stack
 
     serve_stack(port=int(port or os.environ.get("PORT", 8000)), persist=persist)
 

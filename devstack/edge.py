@@ -7,7 +7,8 @@ What it reproduces from the Terraform stack, so that what works locally works in
   cases (``tests/data/url_rewrite_cases.json``);
 - the S3 origin through OAC: objects with their stored Content-Type and Cache-Control, a missing
   key answers 404 with ``/404.html`` (the distribution's custom error response);
-- the response-headers policy (CSP, HSTS, nosniff, referrer policy, frame-ancestors);
+- the response-headers policy (CSP, HSTS, nosniff, referrer policy, frame options and its
+  custom ``Permissions-Policy``);
 - the ``/api/*`` behaviour: no caching, the request handed to the Lambda handler as an
   API Gateway v2 event, its response returned as is.
 """
@@ -47,7 +48,9 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
+_POLICY_HEADER_NAMES = frozenset(name.lower() for name in SECURITY_HEADERS)
 
 # Bodies API Gateway passes through as text; anything else arrives base64-encoded.
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded")
@@ -274,7 +277,8 @@ class EdgeRequestHandler(BaseHTTPRequestHandler):
             log.exception("edge: the counter handler raised")
             return self._send_json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "Internal Server Error"})
         status, headers, payload = _lambda_response(result)
-        self._send(status, headers, payload)
+        # /api/* has the same response-headers policy as the site (cdn.tf).
+        self._send(status, with_security_headers(headers), payload)
 
     # --- the site: viewer-request function, then the bucket ----------------------------------
 
@@ -290,14 +294,15 @@ class EdgeRequestHandler(BaseHTTPRequestHandler):
             if page is None:
                 return self._send(HTTPStatus.NOT_FOUND, {"Content-Type": "text/plain"}, b"404 not found\n")
             _, headers, body = page
-            return self._send(HTTPStatus.NOT_FOUND, {**headers, **SECURITY_HEADERS}, body)
+            return self._send(HTTPStatus.NOT_FOUND, with_security_headers(headers), body)
         status, headers, body = found
-        self._send(status, {**headers, **SECURITY_HEADERS}, body)
+        self._send(status, with_security_headers(headers), body)
 
     # --- writing -------------------------------------------------------------------------------
 
     def _send_json(self, status: int, document: dict):
-        self._send(status, {"Content-Type": "application/json"}, json.dumps(document).encode())
+        """API Gateway's own answers (not the Lambda's): they pass the same response-headers policy."""
+        self._send(status, with_security_headers({"Content-Type": "application/json"}), json.dumps(document).encode())
 
     def _send(self, status: int, headers: dict[str, str], body: bytes):
         self.send_response(int(status))
@@ -308,6 +313,13 @@ class EdgeRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD" and status != 304:
             self.wfile.write(body)
+
+
+def with_security_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The origin's headers with the policy's added, replacing any of the same name (every
+    header of the policy has ``override = true``)."""
+    kept = {name: value for name, value in headers.items() if name.lower() not in _POLICY_HEADER_NAMES}
+    return {**kept, **SECURITY_HEADERS}
 
 
 def _lambda_response(result) -> tuple[int, dict[str, str], bytes]:

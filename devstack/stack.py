@@ -1,6 +1,6 @@
 """The whole stack on one machine: moto (S3, DynamoDB, CloudFront) + the local edge.
 
-``LocalStack.start()`` runs the same steps as a real deployment, against moto instead of AWS:
+``DevStack.start()`` runs the same steps as a real deployment, against moto instead of AWS:
 provision the bucket, table and distribution with the names Terraform uses by default, build the
 site, publish it with the real publish code, register its pages, then serve it through the edge.
 
@@ -24,69 +24,47 @@ import socket
 import threading
 import time
 import urllib.request
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import boto3
-
-from deploy.edge import EdgeServer, SiteOrigin, start_edge
-from deploy.site import PROJECT_ROOT, build_site
+from counter_lambda.tables import put_items
+from deploy.environment import patched_environ
+from deploy.site import build_site
+from deploy.targets import PROJECT_ROOT
+from devstack.edge import EdgeServer, SiteOrigin, start_edge
+from devstack.provision import Provisioned, StackNames, provision
 
 log = logging.getLogger(__name__)
 
-# moto's account id; the Terraform stack names the bucket "<project>-site-<account id>".
-LOCAL_ACCOUNT_ID = "123456789012"
-DEFAULT_PROJECT = "blog"
-DEFAULT_REGION = "us-east-1"
 STATE_DIR = PROJECT_ROOT / ".local-state"
 # moto accepts any credentials; fixed ones keep real credentials out of local traffic.
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local"}
 
 
 @dataclass
-class LocalNames:
-    """The names the Terraform stack uses by default (variables.tf: project_name = "blog")."""
-
-    project: str = DEFAULT_PROJECT
-    region: str = DEFAULT_REGION
-    site_name: str = "localhost"
-
-    @property
-    def bucket(self) -> str:
-        return f"{self.project}-site-{LOCAL_ACCOUNT_ID}"
-
-    @property
-    def table(self) -> str:
-        return f"{self.project}-counter"
-
-
-@dataclass
-class LocalStack:
+class DevStack:
     host: str = "127.0.0.1"
     port: int = 8000
     endpoint_url: str | None = None
     persist: bool = False
     output_dir: Path = PROJECT_ROOT / "output"
     build: bool = True
-    names: LocalNames = field(default_factory=LocalNames)
+    names: StackNames = field(default_factory=StackNames)
 
     def __post_init__(self):
         self._moto = None
         self.edge: EdgeServer | None = None
-        self.distribution_id: str | None = None
-        self._saved_env: dict[str, str | None] = {}
+        self.aws: Provisioned | None = None
+        self._environment = ExitStack()
 
     # --- lifecycle -----------------------------------------------------------------------------
 
-    def start(self) -> "LocalStack":
+    def start(self) -> "DevStack":
         self._check_port()
         self.endpoint_url = self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or self._start_moto()
         self._set_environment()
-        session = boto3.session.Session(region_name=self.names.region)
-        self.s3 = session.client("s3", endpoint_url=self.endpoint_url)
-        self.dynamodb = session.client("dynamodb", endpoint_url=self.endpoint_url)
-        self.cloudfront = session.client("cloudfront", endpoint_url=self.endpoint_url)
-        self._provision()
+        self.aws = provision(self.names, self.endpoint_url)
         if self.persist:
             self._restore_counts()
         if self.build:
@@ -105,19 +83,14 @@ class LocalStack:
             self.edge.shutdown()
             self.edge.server_close()
             self.edge = None
-        if self.persist and getattr(self, "dynamodb", None) is not None:
+        if self.persist and self.aws is not None:
             self._save_counts()
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
-        for name, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        self._saved_env = {}
+        self._environment.close()
 
-    def __enter__(self) -> "LocalStack":
+    def __enter__(self) -> "DevStack":
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -127,6 +100,15 @@ class LocalStack:
     def url(self) -> str:
         assert self.edge is not None, "start() first"
         return self.edge.url
+
+    # The provisioned clients, for the edge, publish and tests (after start()).
+    @property
+    def s3(self):
+        return self.aws.s3
+
+    @property
+    def dynamodb(self):
+        return self.aws.dynamodb
 
     # --- steps ---------------------------------------------------------------------------------
 
@@ -164,57 +146,7 @@ class LocalStack:
         }
         if self._moto is not None:
             wanted.update(LOCAL_CREDENTIALS)
-        for name, value in wanted.items():
-            self._saved_env.setdefault(name, os.environ.get(name))
-            os.environ[name] = value
-
-    def _provision(self) -> None:
-        from counter_lambda.counter import create_table
-
-        existing = {b["Name"] for b in self.s3.list_buckets().get("Buckets", [])}
-        if self.names.bucket not in existing:
-            self.s3.create_bucket(Bucket=self.names.bucket)
-        self.s3.put_public_access_block(
-            Bucket=self.names.bucket,
-            PublicAccessBlockConfiguration={
-                "BlockPublicAcls": True, "IgnorePublicAcls": True,
-                "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
-            },
-        )
-        if self.names.table not in self.dynamodb.list_tables().get("TableNames", []):
-            create_table(self.dynamodb, self.names.table)
-        self.distribution_id = self._distribution()
-
-    def _distribution(self) -> str:
-        comment = f"{self.names.project} site"
-        for item in self.cloudfront.list_distributions().get("DistributionList", {}).get("Items", []) or []:
-            if item.get("Comment") == comment:
-                return item["Id"]
-        origin_id = "site-bucket"
-        created = self.cloudfront.create_distribution(
-            DistributionConfig={
-                "CallerReference": f"{self.names.project}-local",
-                "Comment": comment,
-                "Enabled": True,
-                "DefaultRootObject": "index.html",
-                "Origins": {
-                    "Quantity": 1,
-                    "Items": [{
-                        "Id": origin_id,
-                        "DomainName": f"{self.names.bucket}.s3.{self.names.region}.amazonaws.com",
-                        "S3OriginConfig": {"OriginAccessIdentity": ""},
-                    }],
-                },
-                "DefaultCacheBehavior": {
-                    "TargetOriginId": origin_id,
-                    "ViewerProtocolPolicy": "redirect-to-https",
-                    "MinTTL": 0,
-                    "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-                    "TrustedSigners": {"Enabled": False, "Quantity": 0},
-                },
-            }
-        )
-        return created["Distribution"]["Id"]
+        self._environment.enter_context(patched_environ(**wanted))
 
     def publish(self) -> None:
         """Publish ``output/`` into the local bucket and register its pages, with the real publish code."""
@@ -223,7 +155,7 @@ class LocalStack:
         summary = publish(
             self.output_dir,
             self.names.bucket,
-            distribution_id=self.distribution_id,
+            distribution_id=self.aws.distribution_id,
             table=self.names.table,
             endpoint_url=self.endpoint_url,
             region=self.names.region,
@@ -267,8 +199,6 @@ class LocalStack:
     def _restore_counts(self) -> None:
         if not self._snapshot.exists():
             return
-        from counter_lambda.counter import put_items
-
         items = json.loads(self._snapshot.read_text())
         put_items(self.dynamodb, self.names.table, items)
         log.info("restored %d counter items from %s", len(items), self._snapshot)
@@ -286,7 +216,7 @@ def serve(port: int = 8000, persist: bool = False, host: str = "127.0.0.1") -> N
     for noisy in ("werkzeug", "botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     started = time.perf_counter()
-    stack = LocalStack(host=host, port=port, persist=persist)
+    stack = DevStack(host=host, port=port, persist=persist)
     try:
         stack.start()
     except PortInUse as error:

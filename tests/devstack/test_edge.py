@@ -8,15 +8,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from deploy.edge import Redirect, Rewrite, SiteOrigin, api_gateway_event, start_edge, viewer_request
+from devstack.edge import SECURITY_HEADERS, Redirect, Rewrite, api_gateway_event, viewer_request
 
 CASES = Path(__file__).resolve().parents[1] / "data" / "url_rewrite_cases.json"
-BUCKET = "blog-site-123456789012"
-TABLE = "blog-counter"
 
 
 def load_cases():
@@ -50,40 +46,6 @@ def test_api_gateway_event_has_the_payload_2_fields():
     assert (event["body"], event["isBase64Encoded"]) == ('{"path": "/a/"}', False)
     binary = api_gateway_event("POST", "/api/hits", "", {"Content-Type": "image/png"}, b"\x89PNG", "1.2.3.4", "h")
     assert binary["isBase64Encoded"] and base64.b64decode(binary["body"]) == b"\x89PNG"
-
-
-@pytest.fixture
-def edge(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        from counter_lambda import handler as counter_handler
-        from counter_lambda.tables import create_table, register_pages
-
-        s3 = boto3.client("s3", region_name="us-east-1")
-        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        s3.create_bucket(Bucket=BUCKET)
-        pages = {
-            "index.html": ("<h1>home</h1>", "text/html; charset=utf-8", "no-cache"),
-            "posts/hello/index.html": ("<h1>hello</h1>", "text/html; charset=utf-8", "no-cache"),
-            "404.html": ("<h1>Page not found</h1>", "text/html; charset=utf-8", "no-cache"),
-            "js/counter.0123456789.js": ("/* js */", "text/javascript; charset=utf-8", "public, max-age=31536000, immutable"),
-        }
-        for key, (body, content_type, cache) in pages.items():
-            s3.put_object(Bucket=BUCKET, Key=key, Body=body.encode(), ContentType=content_type, CacheControl=cache)
-        create_table(dynamodb, TABLE)
-        register_pages(dynamodb, TABLE, ["/", "/posts/hello/"])
-        counter_handler.configure(client=dynamodb, table_name=TABLE)
-        events = []
-
-        def recording_handler(event, context):
-            events.append(event)
-            return counter_handler.handler(event, context)
-
-        server, thread = start_edge("127.0.0.1", 0, SiteOrigin(s3, BUCKET), recording_handler)
-        server.events = events
-        yield server
-        server.shutdown()
-        server.server_close()
 
 
 def fetch(url, data=None, method=None, headers=None):
@@ -121,30 +83,29 @@ def test_missing_path_answers_404_with_the_404_page(edge):
 def test_publish_state_is_not_served(edge):
     from deploy.diff import STATE_KEY
 
-    edge.origin.s3.put_object(Bucket=BUCKET, Key=STATE_KEY, Body=b"{}")
+    edge.origin.s3.put_object(Bucket=edge.origin.bucket, Key=STATE_KEY, Body=b"{}")
     status, _, body = fetch(f"{edge.url}/{STATE_KEY}")
     assert (status, body) == (404, b"<h1>Page not found</h1>")
 
 
-def test_security_headers_match_the_distributions_policy():
+def test_security_headers_match_the_distributions_policy(distribution_headers):
     """The edge adds what terraform/cdn.tf's response-headers policy adds, so CSP bites locally too."""
-    import sys
+    assert SECURITY_HEADERS == distribution_headers
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "terraform"))
-    import terraform_checks as checks
 
-    from deploy.edge import SECURITY_HEADERS
-
-    config = checks.load(Path(__file__).resolve().parents[2] / "terraform")
-    assert checks.content_security_policy(config) == SECURITY_HEADERS["Content-Security-Policy"]
-    policy = checks.first_block(
-        checks.find_resources(config, "aws_cloudfront_response_headers_policy")["security"], "security_headers_config"
+@pytest.mark.parametrize(
+    "path, method, data",
+    [("/posts/hello/", "GET", None), ("/nope/", "GET", None), ("/api/hits", "POST", b'{"path": "/posts/hello/"}'),
+     ("/api/hits", "POST", b'{"path": "/not/published/"}'), ("/api/other", "GET", None)],
+    ids=["page", "404 page", "counter", "counter error", "api gateway 404"],
+)
+def test_every_answer_carries_the_policys_headers(edge, distribution_headers, path, method, data):
+    """Site and /api/* behaviours share the policy in cdn.tf, error answers included."""
+    _, headers, _ = fetch(
+        edge.url + path, data=data, method=method,
+        headers={"Content-Type": "application/json", "User-Agent": "Mozilla/5.0 test"},
     )
-    hsts = checks.first_block(policy, "strict_transport_security")
-    expected_hsts = f"max-age={hsts['access_control_max_age_sec']}" + ("; includeSubDomains" if hsts["include_subdomains"] else "") + ("; preload" if hsts["preload"] else "")
-    assert SECURITY_HEADERS["Strict-Transport-Security"] == expected_hsts
-    assert SECURITY_HEADERS["X-Frame-Options"] == checks.literal(checks.first_block(policy, "frame_options")["frame_option"])
-    assert SECURITY_HEADERS["Referrer-Policy"] == checks.literal(checks.first_block(policy, "referrer_policy")["referrer_policy"])
+    assert {name: headers.get(name) for name in distribution_headers} == distribution_headers
 
 
 def test_www_host_redirects_to_the_apex(edge):

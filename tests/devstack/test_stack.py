@@ -1,4 +1,4 @@
-"""The local stack's own promises: any AWS endpoint, persisted counts, a clear port error."""
+"""The offline stack's own promises: any AWS endpoint, persisted counts, a clear port error."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ import urllib.request
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
-import deploy.local_stack as local_stack
-from deploy.local_stack import LocalStack, PortInUse
+import devstack.stack
+from devstack.stack import DevStack, PortInUse
 
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) test"
 
 
-def hit(stack: LocalStack, key: str) -> dict:
+def hit(stack: DevStack, key: str) -> dict:
     request = urllib.request.Request(
         f"{stack.url}/api/hits", data=json.dumps({"path": key}).encode(), method="POST",
         headers={"Content-Type": "application/json", "User-Agent": BROWSER_UA},
@@ -25,21 +24,12 @@ def hit(stack: LocalStack, key: str) -> dict:
         return json.load(response)
 
 
-@pytest.fixture
-def external_endpoint():
-    """An AWS-compatible endpoint the stack did not start (as LocalStack or DynamoDB Local would be)."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
+@pytest.mark.slow
 def test_aws_endpoint_url_points_the_whole_stack_elsewhere(built_site, external_endpoint, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", external_endpoint)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "local")
-    with LocalStack(port=0, output_dir=built_site, build=False) as stack:
+    with DevStack(port=0, output_dir=built_site, build=False) as stack:
         assert stack._moto is None, "no embedded moto when an endpoint is given"
         assert hit(stack, "/about/")["views"] == 1
         with urllib.request.urlopen(f"{stack.url}/about/") as response:
@@ -49,17 +39,18 @@ def test_aws_endpoint_url_points_the_whole_stack_elsewhere(built_site, external_
     assert "about/index.html" in keys and "counter-pages.json" in keys
 
 
+@pytest.mark.slow
 def test_persist_keeps_counts_across_restarts(built_site, tmp_path, monkeypatch):
-    monkeypatch.setattr(local_stack, "STATE_DIR", tmp_path / "state")
-    with LocalStack(port=0, output_dir=built_site, build=False, persist=True) as stack:
+    monkeypatch.setattr(devstack.stack, "STATE_DIR", tmp_path / "state")
+    with DevStack(port=0, output_dir=built_site, build=False, persist=True) as stack:
         for _ in range(3):
             hit(stack, "/posts/why-s3-and-cloudfront/")
     assert (tmp_path / "state" / "counter-table.json").exists()
-    with LocalStack(port=0, output_dir=built_site, build=False, persist=True) as stack:
+    with DevStack(port=0, output_dir=built_site, build=False, persist=True) as stack:
         again = hit(stack, "/posts/why-s3-and-cloudfront/")
         assert again["views"] == 4
         assert again["unique_today"] == 1, "the same reader after a restart is not a new visitor"
-    with LocalStack(port=0, output_dir=built_site, build=False, persist=False) as stack:
+    with DevStack(port=0, output_dir=built_site, build=False, persist=False) as stack:
         assert hit(stack, "/posts/why-s3-and-cloudfront/")["views"] == 1, "without persist a run starts at zero"
 
 
@@ -68,7 +59,7 @@ def test_a_taken_port_fails_clearly_before_building(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        stack = LocalStack(port=port, output_dir=tmp_path / "out")
+        stack = DevStack(port=port, output_dir=tmp_path / "out")
         with pytest.raises(PortInUse, match=f"127.0.0.1:{port}.*set PORT"):
             stack.start()
     assert not (tmp_path / "out").exists(), "nothing built when the edge cannot listen"

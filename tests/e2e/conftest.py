@@ -1,4 +1,4 @@
-"""The local stack on a free port and a real Chromium driven by Playwright."""
+"""The offline stack on a free port and a real Chromium driven by Playwright."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from deploy.browser import launch_chromium
-from deploy.local_stack import LocalStack
+from devstack.browser import launch_chromium
+from devstack.stack import DevStack
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -20,7 +20,7 @@ def artifacts() -> Path:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    with LocalStack(port=0, output_dir=tmp_path_factory.mktemp("e2e-site") / "output") as running:
+    with DevStack(port=0, output_dir=tmp_path_factory.mktemp("e2e-site") / "output") as running:
         yield running
 
 

@@ -335,6 +335,44 @@ def first_block(body: dict, key: str) -> dict:
     return (blocks(body.get(key, [])) or [{}])[0]
 
 
+def _hsts(block: dict) -> str:
+    return "; ".join([f"max-age={block['access_control_max_age_sec']}"]
+                     + ["includeSubDomains"] * bool(block.get("include_subdomains"))
+                     + ["preload"] * bool(block.get("preload")))
+
+
+# security_headers_config's blocks the stack writes: the header each adds and its value.
+SECURITY_HEADER_BLOCKS = {
+    "content_security_policy": ("Content-Security-Policy", None),  # may name the local: see below
+    "strict_transport_security": ("Strict-Transport-Security", _hsts),
+    "content_type_options": ("X-Content-Type-Options", lambda _block: "nosniff"),
+    "frame_options": ("X-Frame-Options", lambda block: literal(block["frame_option"])),
+    "referrer_policy": ("Referrer-Policy", lambda block: literal(block["referrer_policy"])),
+}
+
+
+def response_headers(config: Config, policy: str = "security") -> dict[str, str]:
+    """Every header the named response-headers policy adds, with the value a viewer receives:
+    the security headers, then the custom ones. A block this reader cannot translate raises."""
+    body = find_resources(config, "aws_cloudfront_response_headers_policy")[policy]
+    headers = {}
+    for key, value in first_block(body, "security_headers_config").items():
+        if key.startswith("__"):
+            continue
+        if key not in SECURITY_HEADER_BLOCKS:
+            raise ValueError(f"security_headers_config.{key}: no header mapping in terraform_checks")
+        name, render = SECURITY_HEADER_BLOCKS[key]
+        block = blocks(value)[0]
+        if render is None:
+            written = block["content_security_policy"]
+            headers[name] = content_security_policy(config) if "local.content_security_policy" in written else literal(written)
+        else:
+            headers[name] = render(block)
+    for item in blocks(first_block(body, "custom_headers_config").get("items", [])) or []:
+        headers[literal(item["header"])] = literal(item["value"])
+    return headers
+
+
 def policy_errors(config: Config) -> list[str]:
     errors = []
 
