@@ -227,12 +227,16 @@ def _visitor(request: Request, settings: Settings, now: datetime) -> str | None:
     return visitors.visitor_hash(salt, site=settings.site_name, ip=ip, user_agent=user_agent)
 
 
-def _counts(request: Request, settings: Settings, log: dict) -> tuple[counter.Counts, str]:
+def _page_key_of(request: Request) -> str:
+    if request.method == "GET":
+        return _page_key_from_query(request.query)
+    return _page_key_from_body(request)
+
+
+def _counts(request: Request, settings: Settings, page_key: str) -> tuple[counter.Counts, str]:
     now = datetime.now(UTC)
     if request.method == "GET":
-        log["page"] = page_key = _page_key_from_query(request.query)
         return counter.read_counts(settings.client, settings.table_name, page_key, now=now), "read"
-    log["page"] = page_key = _page_key_from_body(request)
     if visitors.is_crawler(request.headers.get("user-agent")):
         counts = counter.read_counts(settings.client, settings.table_name, page_key, now=now)
         return counts, "crawler not counted"
@@ -243,52 +247,61 @@ def _counts(request: Request, settings: Settings, log: dict) -> tuple[counter.Co
     return counts, "counted"
 
 
-def _answer(event: Any, log: dict) -> tuple[dict, str]:
-    settings = _settings
+class Answer(NamedTuple):
+    """What one request came to: the response and what the log line says about it."""
+
+    response: dict
+    outcome: str
+    request: Request | None = None
+    page: str | None = None
+    rolled_back: bool | None = None
+
+
+def _answer(event: Any, settings: Settings) -> Answer:
+    request = page_key = None
     try:
         request = Request.from_event(event)
-        log["method"], log["route"] = request.method, request.route[:LOGGED_ROUTE_CHARS]
         _check_origin(request, settings.origin_verify_secret)
         if request.route != API_PATH:
             raise ApiError(404, "not found", "no such route")
         if request.method not in ALLOWED_METHODS:
             allow = {"Allow": ", ".join(ALLOWED_METHODS)}
             raise ApiError(405, "method not allowed", "bad method", allow)
-        counts, outcome = _counts(request, settings, log)
+        page_key = _page_key_of(request)
+        counts, outcome = _counts(request, settings, page_key)
     except ApiError as error:
-        return _json_response(error.status, {"error": str(error)}, error.headers), error.outcome
+        response = _json_response(error.status, {"error": str(error)}, error.headers)
+        return Answer(response, error.outcome, request, page_key)
     except counter.UnknownPage:
-        return _json_response(404, {"error": "unknown page"}), "unknown page"
+        response = _json_response(404, {"error": "unknown page"})
+        return Answer(response, "unknown page", request, page_key)
     except counter.StoreUnavailable as error:
-        log["rolled_back"] = error.rolled_back
         retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-        return (
-            _json_response(503, {"error": "counter temporarily unavailable"}, retry),
-            f"store unavailable: {error}",
-        )
-    body = {
-        "path": counts.path,
-        "views": counts.views,
-        "site_views": counts.site_views,
-        "unique_today": counts.unique_today,
-    }
-    return _json_response(200, body), outcome
+        response = _json_response(503, {"error": "counter temporarily unavailable"}, retry)
+        return Answer(response, f"store unavailable: {error}", request, page_key, error.rolled_back)
+    except Exception as error:  # a bug: answer JSON, never a stack trace
+        response = _json_response(500, {"error": "internal error"})
+        return Answer(response, f"internal error: {type(error).__name__}", request, page_key)
+    return Answer(_json_response(200, counts._asdict()), outcome, request, page_key)
 
 
 def handler(event: Any, context: Any) -> dict:
     started = time.perf_counter()
-    log: dict[str, Any] = {"method": None, "route": None, "page": None}
-    try:
-        response, outcome = _answer(event, log)
-    except Exception as error:  # a bug: answer JSON, never a stack trace
-        response = _json_response(500, {"error": "internal error"})
-        outcome = f"internal error: {type(error).__name__}"
+    answer = _answer(event, _settings)
+    request = answer.request
+    log: dict[str, Any] = {
+        "method": request.method if request else None,
+        "route": request.route[:LOGGED_ROUTE_CHARS] if request else None,
+        "page": answer.page,
+    }
+    if answer.rolled_back is not None:
+        log["rolled_back"] = answer.rolled_back
     log.update(
-        status=response["statusCode"],
-        outcome=outcome,
+        status=answer.response["statusCode"],
+        outcome=answer.outcome,
         latency_ms=round((time.perf_counter() - started) * 1000, 1),
         request_id=getattr(context, "aws_request_id", None),
     )
     # Plain stdout: one clean JSON line whatever log format the Lambda runtime is set to.
     print(json.dumps(log, ensure_ascii=True), flush=True)
-    return response
+    return answer.response

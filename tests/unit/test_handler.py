@@ -468,7 +468,7 @@ def test_without_a_source_ip_the_view_counts_but_not_a_unique_visitor(api):
 IMPORT_AND_HIT = textwrap.dedent(
     """
     import json
-    from counter_lambda import counter, handler
+    from counter_lambda import handler, tables
 
     settings = handler.configure()  # the settings the import read from the environment
     tables.create_table(settings.client, settings.table_name)
