@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
 # What the workflow checks read: the workflows and actions, the Makefile they call,
 # the variable contract, and the Terraform variables the workflows set.
 COPIED = [".github", "Makefile", "docs/architecture.md"]
@@ -18,16 +17,16 @@ Mutate = Callable[[str, str, str], Path]
 
 
 @pytest.fixture
-def broken_copy(tmp_path: Path) -> tuple[Path, Mutate]:
+def broken_copy(tmp_path: Path, project_root: Path) -> tuple[Path, Mutate]:
     for name in COPIED:
-        source, target = ROOT / name, tmp_path / name
+        source, target = project_root / name, tmp_path / name
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
             shutil.copytree(source, target)
         else:
             shutil.copy2(source, target)
     (tmp_path / "terraform").mkdir()
-    for tf in (ROOT / "terraform").glob("*.tf"):
+    for tf in (project_root / "terraform").glob("*.tf"):
         shutil.copy2(tf, tmp_path / "terraform" / tf.name)
 
     def mutate(relative: str, old: str, new: str) -> Path:

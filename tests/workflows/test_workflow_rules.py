@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-import workflow_rules as rules
-from conftest import ROOT
+
+from tests.workflows import workflow_rules as rules
 
 CI = ".github/workflows/ci.yml"
 DEPLOY = ".github/workflows/deploy.yml"
@@ -14,8 +14,8 @@ CHECKOUT_PIN = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0
 
 
 @pytest.mark.parametrize("rule", rules.RULES, ids=lambda r: r.__name__)
-def test_workflows_keep_rule(rule):
-    assert rule(ROOT) == []
+def test_workflows_keep_rule(rule, project_root):
+    assert rule(project_root) == []
 
 
 @pytest.mark.parametrize(
@@ -26,48 +26,28 @@ def test_workflows_keep_rule(rule):
     ],
     ids=["variables", "outputs"],
 )
-def test_workflows_use_only_declared_terraform_names(rule, kind):
-    if not rules.declared_terraform(ROOT, kind):
+def test_workflows_use_only_declared_terraform_names(rule, kind, project_root):
+    if not rules.declared_terraform(project_root, kind):
         pytest.skip(f"terraform/ declares no {kind} yet")
-    assert rule(ROOT) == []
+    assert rule(project_root) == []
 
 
 # (rule, file, text in the file, what replaces it, words the problem report must contain)
 BROKEN = {
-    "tag instead of SHA": (
-        rules.unpinned_uses,
-        CI,
-        CHECKOUT_PIN,
-        "actions/checkout@v7",
-        "not pinned",
-    ),
     "SHA without version": (
-        rules.unpinned_uses,
+        rules.version_comments,
         CI,
         CHECKOUT_PIN,
         CHECKOUT_PIN[:-9],
         "version comment",
     ),
-    "tag inside local action": (
-        rules.unpinned_uses,
-        TF_INIT,
-        "hashicorp/setup-terraform@dfe3c3f87815947d99a8997f908cb6525fc44e9e",
-        "hashicorp/setup-terraform@v4",
-        "not pinned",
-    ),
-    "uses hidden in flow style": (
-        rules.unpinned_uses,
+    "pinned in flow style without version": (
+        rules.version_comments,
         CI,
         "      - name: Install the project\n",
-        "      - {uses: other/action@main}\n      - name: Install the project\n",
-        "cannot read",
-    ),
-    "pull_request_target": (
-        rules.dangerous_triggers,
-        CI,
-        "  pull_request:\n",
-        "  pull_request_target:\n",
-        "pull_request_target",
+        "      - {uses: actions/cache@0400d5f644dc74513175e3cd8d07132dd4860809}\n"
+        "      - name: Install the project\n",
+        "actions/cache@0400d5f644dc74513175e3cd8d07132dd4860809 has no",
     ),
     "deploy on pull requests": (
         rules.deploy_gating,
@@ -140,33 +120,19 @@ BROKEN = {
         '>> "$RUNNER_TEMP/summary.md"',
         "summary",
     ),
-    "write-all by default": (
-        rules.excess_permissions,
-        CI,
-        "permissions: {}",
-        "permissions: write-all",
-        "top-level",
-    ),
     "unused write scope": (
-        rules.excess_permissions,
+        rules.job_permissions,
         CI,
         "      contents: read # actions/checkout\n",
         "      contents: read # actions/checkout\n      pull-requests: write\n",
         "pull-requests",
     ),
     "OIDC token for tests": (
-        rules.excess_permissions,
+        rules.job_permissions,
         CI,
         "      contents: read # actions/checkout\n",
         "      contents: read # actions/checkout\n      id-token: write\n",
         "id-token",
-    ),
-    "token left in .git": (
-        rules.persisted_credentials,
-        DEPLOY,
-        "persist-credentials: false",
-        "persist-credentials: true",
-        "persist-credentials",
     ),
     "no such make target": (
         rules.unknown_make_targets,
@@ -174,13 +140,6 @@ BROKEN = {
         "run: make publish",
         "run: make deploy",
         "make deploy",
-    ),
-    "expression spliced into shell": (
-        rules.expressions_in_scripts,
-        PLAN,
-        "run: terraform plan -input=false",
-        "run: terraform plan -var domain_name=${{ vars.DOMAIN_NAME }} -input=false",
-        "inside a run script",
     ),
     "long-lived keys": (
         rules.long_lived_credentials,
