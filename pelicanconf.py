@@ -1,8 +1,16 @@
 """Pelican settings for local builds (`make serve`, tests). publishconf.py extends them."""
 
+# Identity: the theme shows these in the header, the home page profile and the footer.
 AUTHOR = "Ada Lovelace"
 SITENAME = "Field Notes"
 SITESUBTITLE = "A small blog about building small things on AWS"
+AUTHOR_BIO = "I build small, cheap, private things on AWS and write down what worked."
+# A picture under content/ (e.g. "images/avatar.svg"); without one the theme shows initials.
+AUTHOR_AVATAR = ""
+# (name, url) pairs, shown on the home page and in the footer.
+SOCIAL = (("GitHub", "https://github.com/"),)
+# One line in the footer; empty for none.
+FOOTER_TEXT = "Written in Markdown, built with Pelican, served from S3 through CloudFront."
 SITEURL = ""
 RELATIVE_URLS = False
 
@@ -17,7 +25,7 @@ DEFAULT_DATE_FORMAT = "%-d %B %Y"
 
 THEME = "theme"
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["visitor_counter"]
+PLUGINS = ["visitor_counter", "post_neighbors", "menu_pages", "pelican.plugins.sitemap"]
 
 VISITOR_COUNTER = {
     "enabled": True,
@@ -43,9 +51,22 @@ ARCHIVES_URL = "archives/"
 AUTHOR_SAVE_AS = ""
 AUTHORS_SAVE_AS = ""
 INDEX_URL = ""
-DIRECT_TEMPLATES = ["index", "tags", "categories", "archives", "404"]
+# One page per year, so the archives of a large blog stay small pages.
+YEAR_ARCHIVE_URL = "archives/{date:%Y}/"
+YEAR_ARCHIVE_SAVE_AS = "archives/{date:%Y}/index.html"
+DIRECT_TEMPLATES = ["index", "tags", "categories", "archives", "404", "robots"]
+ROBOTS_SAVE_AS = "robots.txt"
+# The archives page lists every post grouped by year up to this many posts; past it, the years
+# with their counts (each year has its own page).
+ARCHIVES_INLINE_MAX = 60
 
-DEFAULT_PAGINATION = 3
+SITEMAP = {
+    "format": "xml",
+    # Only pages worth a search result: not the 404, robots.txt or the numbered index pages.
+    "exclude": [r"^404\.html$", r"^robots\.txt$", r"(^|/)page/\d+/$"],
+}
+
+DEFAULT_PAGINATION = 10
 PAGINATION_PATTERNS = (
     (1, "{url}", "{save_as}"),
     (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
@@ -68,6 +89,10 @@ MARKDOWN = {
     "output_format": "html5",
 }
 
+# The menu is on every page: what is listed there changes every HTML file when it changes.
+# A page joins the menu only when its metadata says so, `menu_order: N` (N orders the entries,
+# lowest first; see plugins/menu_pages); pages without it are still built and linked from
+# wherever the author links them. MENUITEMS come first.
 MENUITEMS = (("Archives", "/archives/"), ("Tags", "/tags/"))
-DISPLAY_PAGES_ON_MENU = True
+DISPLAY_PAGES_ON_MENU = False
 DISPLAY_CATEGORIES_ON_MENU = False

@@ -56,8 +56,11 @@ class CounterBuild:
         template = self._widget_template["site" if show == "site" else "page"]
         return Markup(template.replace("{key}", str(escape(key)), 1))
 
-    def script_tag(self) -> Markup:
-        return self._script_tag if self.enabled else Markup("")
+    def script_tag(self, output_file: str | None) -> Markup:
+        """The script only where a widget was rendered: a page that shows no count loads nothing."""
+        if not self.enabled or not output_file or output_file not in self.rendered:
+            return Markup("")
+        return self._script_tag
 
     def page_keys(self) -> list[str]:
         return sorted({key for name, key in self.rendered.items() if name in self.written})
@@ -80,8 +83,10 @@ def expose_to_templates(generator) -> None:
     def visitor_counter(context, show: str = "page") -> Markup:
         return build.widget(context.get("output_file"), show)
 
-    def visitor_counter_script() -> Markup:
-        return build.script_tag()
+    @pass_context
+    def visitor_counter_script(context) -> Markup:
+        # Call it after the content block (end of <body>), once the page's widget is rendered.
+        return build.script_tag(context.get("output_file"))
 
     generator.env.globals["visitor_counter"] = visitor_counter
     generator.env.globals["visitor_counter_script"] = visitor_counter_script

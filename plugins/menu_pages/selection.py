@@ -1,0 +1,34 @@
+"""Pure helper (no Pelican): which pages go in the menu, and in which order.
+
+A page joins the menu only when its metadata says ``menu_order: N``; the menu is on every page,
+so a page listed there by default would make one title change rewrite the whole site.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Iterable
+
+log = logging.getLogger(__name__)
+
+
+def menu_order(page) -> int | None:
+    """The page's position in the menu, or None when it is not in the menu."""
+    raw = getattr(page, "menu_order", None)
+    if raw is None:
+        return None
+    try:
+        return int(str(raw).strip())
+    except ValueError:
+        log.warning(
+            "menu_pages: %s has menu_order %r, not a whole number; left out of the menu",
+            getattr(page, "source_path", page), raw,
+        )
+        return None
+
+
+def menu_pages(pages: Iterable) -> list:
+    """Pages with a menu_order, lowest first; ties by title."""
+    placed = [(order, str(getattr(page, "title", "")), page) for page in pages if (order := menu_order(page)) is not None]
+    placed.sort(key=lambda item: (item[0], item[1]))
+    return [page for _, _, page in placed]
