@@ -14,8 +14,13 @@ import urllib.request
 from collections import Counter
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 from urllib.parse import parse_qs, unquote
+
+from deploy.environment import patched_environ
+
+if TYPE_CHECKING:
+    from devstack.stack import DevStack
 
 # moto accepts any credentials; fixed dummy ones keep real ones out of benchmark traffic.
 DUMMY_CREDENTIALS = {
@@ -212,34 +217,20 @@ class CountingMotoServer:
 
 
 @contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    """Set ``values`` in this process's environment for the block, then restore it."""
-    saved = {name: os.environ.get(name) for name in set(values) | set(_CLEARED)}
-    for name in _CLEARED:
-        os.environ.pop(name, None)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-@contextmanager
-def local_stack(output_dir) -> Iterator[tuple[CountingMotoServer, "LocalStack"]]:  # noqa: F821
-    """The whole local stack (build, publish, edge on a free port) on a counting moto server."""
+def local_stack(output_dir) -> Iterator[tuple[CountingMotoServer, DevStack]]:
+    """The whole offline stack (build, publish, edge on a free port) on a counting moto server."""
     import io
 
-    from deploy.local_stack import LocalStack
+    from devstack.stack import DevStack
 
-    with CountingMotoServer() as moto, environment({**DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": moto.url}):
-        stack = LocalStack(host="127.0.0.1", port=0, endpoint_url=moto.url, output_dir=output_dir, build=True)
-        with redirect_stdout(io.StringIO()):  # Pelican's and publish's progress lines
-            stack.start()
-        try:
-            yield moto, stack
-        finally:
-            stack.stop()
+    with CountingMotoServer() as moto:
+        # Nothing from the caller's environment may point a client elsewhere than this server.
+        only_this_server = {**dict.fromkeys(_CLEARED), **DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": moto.url}
+        with patched_environ(**only_this_server):
+            stack = DevStack(host="127.0.0.1", port=0, endpoint_url=moto.url, output_dir=output_dir, build=True)
+            with redirect_stdout(io.StringIO()):  # Pelican's and publish's progress lines
+                stack.start()
+            try:
+                yield moto, stack
+            finally:
+                stack.stop()

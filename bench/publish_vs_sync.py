@@ -29,7 +29,9 @@ from bench.cli import run_alone
 from bench.moto_server import CountingMotoServer, Traffic
 from bench.sitegen import build, edit_post, generate_site
 from bench.table import Row, human_bytes
+from counter_lambda.tables import create_table
 from deploy.site import PROJECT_ROOT
+from devstack.provision import create_distribution, create_site_bucket
 
 SITE_URL = "https://blog.example.org"
 AWSCLI = PROJECT_ROOT / ".venv-awscli" / "bin" / "aws"
@@ -80,33 +82,14 @@ def url_forms(key: str) -> set[str]:
 
 
 def provision(moto: CountingMotoServer, round_number: int) -> Target:
-    from counter_lambda.tables import create_table
-
     target = Target(
         f"bench-ours-{round_number}", f"bench-sync-{round_number}", f"bench-counter-{round_number}", ""
     )
     s3 = moto.client("s3")
-    s3.create_bucket(Bucket=target.ours_bucket)
-    s3.create_bucket(Bucket=target.sync_bucket)
+    create_site_bucket(s3, target.ours_bucket)
+    create_site_bucket(s3, target.sync_bucket)
     create_table(moto.client("dynamodb"), target.table)
-    origin = {
-        "Id": "site",
-        "DomainName": f"{target.ours_bucket}.s3.us-east-1.amazonaws.com",
-        "S3OriginConfig": {"OriginAccessIdentity": ""},
-    }
-    target.distribution_id = moto.client("cloudfront").create_distribution(
-        DistributionConfig={
-            "CallerReference": f"bench-{round_number}",
-            "Comment": "benchmark",
-            "Enabled": True,
-            "Origins": {"Quantity": 1, "Items": [origin]},
-            "DefaultCacheBehavior": {
-                "TargetOriginId": "site",
-                "ViewerProtocolPolicy": "redirect-to-https",
-                "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",  # CachingOptimized
-            },
-        }
-    )["Distribution"]["Id"]
+    target.distribution_id = create_distribution(moto.client("cloudfront"), target.ours_bucket, f"bench-{round_number}")
     return target
 
 

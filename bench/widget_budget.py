@@ -24,7 +24,7 @@ from pathlib import Path
 from bench.cli import run_alone
 from bench.moto_server import local_stack
 from bench.table import Row
-from deploy.browser import launch_chromium
+from devstack.browser import launch_chromium
 
 QUICK = {"views": 4}
 FULL = {"views": 8}

@@ -57,6 +57,14 @@ def fetch(url, data=None, method=None, headers=None):
         return error.code, dict(error.headers), error.read()
 
 
+def post_hit(edge, key):
+    """A reader's browser counting a view of ``key``."""
+    return fetch(
+        edge.url + "/api/hits", data=json.dumps({"path": key}).encode(), method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": "Mozilla/5.0 test"},
+    )
+
+
 def test_pretty_urls_serve_the_stored_object_with_its_headers(edge):
     for path in ("/posts/hello/", "/posts/hello", "/posts/hello/index.html"):
         status, headers, body = fetch(edge.url + path)
@@ -94,17 +102,15 @@ def test_security_headers_match_the_distributions_policy(distribution_headers):
 
 
 @pytest.mark.parametrize(
-    "path, method, data",
-    [("/posts/hello/", "GET", None), ("/nope/", "GET", None), ("/api/hits", "POST", b'{"path": "/posts/hello/"}'),
-     ("/api/hits", "POST", b'{"path": "/not/published/"}'), ("/api/other", "GET", None)],
+    "answer",
+    [lambda edge: fetch(edge.url + "/posts/hello/"), lambda edge: fetch(edge.url + "/nope/"),
+     lambda edge: post_hit(edge, "/posts/hello/"), lambda edge: post_hit(edge, "/not/published/"),
+     lambda edge: fetch(edge.url + "/api/other")],
     ids=["page", "404 page", "counter", "counter error", "api gateway 404"],
 )
-def test_every_answer_carries_the_policys_headers(edge, distribution_headers, path, method, data):
+def test_every_answer_carries_the_policys_headers(edge, distribution_headers, answer):
     """Site and /api/* behaviours share the policy in cdn.tf, error answers included."""
-    _, headers, _ = fetch(
-        edge.url + path, data=data, method=method,
-        headers={"Content-Type": "application/json", "User-Agent": "Mozilla/5.0 test"},
-    )
+    _, headers, _ = answer(edge)
     assert {name: headers.get(name) for name in distribution_headers} == distribution_headers
 
 
@@ -118,10 +124,7 @@ def test_www_host_redirects_to_the_apex(edge):
 
 
 def test_api_route_reaches_the_real_handler_as_an_api_gateway_event(edge):
-    status, headers, body = fetch(
-        edge.url + "/api/hits", data=json.dumps({"path": "/posts/hello/"}).encode(), method="POST",
-        headers={"Content-Type": "application/json", "User-Agent": "Mozilla/5.0 test"},
-    )
+    status, headers, body = post_hit(edge, "/posts/hello/")
     assert status == 200, body
     document = json.loads(body)
     assert (document["path"], document["views"]) == ("/posts/hello/", 1)
@@ -132,10 +135,7 @@ def test_api_route_reaches_the_real_handler_as_an_api_gateway_event(edge):
 
 
 def test_api_errors_pass_through_with_their_status(edge):
-    status, _, body = fetch(
-        edge.url + "/api/hits", data=json.dumps({"path": "/not/published/"}).encode(), method="POST",
-        headers={"Content-Type": "application/json", "User-Agent": "Mozilla/5.0 test"},
-    )
+    status, _, body = post_hit(edge, "/not/published/")
     assert status == 404 and "error" in json.loads(body)
     status, _, body = fetch(edge.url + "/api/other")
     assert status == 404 and json.loads(body) == {"message": "Not Found"}

@@ -24,7 +24,6 @@ def hit(stack: DevStack, key: str) -> dict:
         return json.load(response)
 
 
-@pytest.mark.slow
 def test_aws_endpoint_url_points_the_whole_stack_elsewhere(built_site, external_endpoint, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", external_endpoint)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
