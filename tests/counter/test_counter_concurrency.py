@@ -10,14 +10,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from counter_lambda import counter, tables
-from tests.unit.conftest_counter import (
+from counter_lambda import tables
+from tests.counter.helpers import (
     COUNTER_TABLE,
     counter_answer,
     counter_dynamodb_client,
     counter_event,
-    counter_handler,  # noqa: F401  (fixture)
-    counter_moto_server_url,  # noqa: F401  (fixture)
     counter_table_items,
     counter_test_settings,
 )

@@ -10,10 +10,9 @@ from botocore.awsrequest import AWSResponse
 from counter_lambda import counter, tables
 from counter_lambda.pagekey import PageKeyError
 from counter_lambda.visitors import daily_salt, visitor_hash
-from tests.unit.conftest_counter import (
+from tests.counter.helpers import (
     COUNTER_TABLE,
     RequestLog,
-    counter_client,  # noqa: F401  (fixture)
     counter_table_items,
     counter_views,
     inject_error,

@@ -8,23 +8,19 @@ import socket
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from counter_lambda import counter, tables
-from tests.unit.conftest_counter import (
+from counter_lambda import tables
+from deploy.targets import DEFAULT_REGION, PROJECT_ROOT
+from tests.counter.helpers import (
     BROWSER_UA,
     COUNTER_TABLE,
     RequestLog,
     counter_answer,
-    counter_api,  # noqa: F401  (fixture)
-    counter_client,  # noqa: F401  (fixture)
     counter_dynamodb_client,
     counter_event,
-    counter_handler,  # noqa: F401  (fixture)
-    counter_moto_server_url,  # noqa: F401  (fixture)
     counter_table_items,
     counter_views,
     inject_error,
@@ -486,7 +482,7 @@ def test_the_import_reads_the_endpoint_and_table_from_the_environment(counter_mo
         "TABLE_NAME": "table-from-env",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1",
+        "AWS_REGION": DEFAULT_REGION,
     }
     env.pop("ORIGIN_VERIFY_SECRET", None)
     run = subprocess.run(
@@ -495,7 +491,7 @@ def test_the_import_reads_the_endpoint_and_table_from_the_environment(counter_mo
         capture_output=True,
         text=True,
         env=env,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=PROJECT_ROOT,
         timeout=60,
         check=True,
     )

@@ -15,13 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import event as note_outcome
 from hypothesis import strategies as st
 
-from counter_lambda import counter, tables
-from tests.unit.conftest_counter import (
+from counter_lambda import tables
+from tests.counter.helpers import (
     COUNTER_TABLE,
-    counter_api,  # noqa: F401  (fixture)
-    counter_client,  # noqa: F401  (fixture)
     counter_event,
-    counter_handler,  # noqa: F401  (fixture)
     counter_table_items,
     inject_error,
 )
