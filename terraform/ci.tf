@@ -24,7 +24,7 @@ locals {
       name        = "${var.project_name}-terraform-apply"
       description = "GitHub Actions terraform apply of this stack"
       subjects    = local.github_release_subjects
-      statements  = concat(local.stack_read_statements, local.stack_write_statements, local.state_write_statements)
+      statements  = concat(local.stack_read_statements, local.stack_write_statements, local.pass_role_statements, local.state_write_statements)
     }
     terraform_plan = {
       name        = "${var.project_name}-terraform-plan"
@@ -69,197 +69,127 @@ locals {
     { sid = "LockState", actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], resources = ["${local.state_object_arn}.tflock"], conditions = [] },
   ]
 
-  # What `terraform plan` reads to refresh this stack. Resources are this stack's names where the
-  # service's ARNs carry a name; CloudFront, ACM and API Gateway ARNs carry random ids, so those
-  # are scoped to this account (docs/deploy.md, "What the roles may do").
-  stack_read_statements = [
-    {
-      sid        = "ReadBuckets"
-      actions    = ["s3:ListBucket", "s3:GetBucket*", "s3:GetAccelerateConfiguration", "s3:GetLifecycleConfiguration", "s3:GetReplicationConfiguration", "s3:GetEncryptionConfiguration"]
-      resources  = [local.site_bucket_arn, local.log_bucket_arn]
-      conditions = []
-    },
-    {
-      sid        = "ReadCdn"
-      actions    = ["cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:ListTagsForResource", "cloudfront:GetOriginAccessControl", "cloudfront:GetResponseHeadersPolicy", "cloudfront:GetFunction", "cloudfront:DescribeFunction"]
-      resources  = ["${local.cloudfront_arn}:distribution/*", "${local.cloudfront_arn}:origin-access-control/*", "${local.cloudfront_arn}:response-headers-policy/*", "${local.cloudfront_arn}:function/${var.project_name}-*"]
-      conditions = []
-    },
-    {
-      sid        = "ReadCertificate"
-      actions    = ["acm:DescribeCertificate", "acm:ListTagsForCertificate"]
-      resources  = ["arn:${local.partition}:acm:us-east-1:${local.account_id}:certificate/*"]
-      conditions = []
-    },
-    {
-      sid        = "ReadZone"
-      actions    = ["route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:ListTagsForResource"]
-      resources  = ["arn:${local.partition}:route53:::hostedzone/${data.aws_route53_zone.site.zone_id}"]
-      conditions = []
-    },
-    {
-      sid        = "ReadDnsChanges"
-      actions    = ["route53:GetChange"]
-      resources  = ["arn:${local.partition}:route53:::change/*"]
-      conditions = []
-    },
-    {
-      sid        = "ReadTable"
-      actions    = ["dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource"]
-      resources  = [aws_dynamodb_table.counter.arn]
-      conditions = []
-    },
-    {
-      sid        = "ReadFunction"
-      actions    = ["lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetFunctionCodeSigningConfig", "lambda:GetFunctionConcurrency", "lambda:GetPolicy", "lambda:GetRuntimeManagementConfig", "lambda:ListVersionsByFunction", "lambda:ListTags"]
-      resources  = [local.lambda_arn]
-      conditions = []
-    },
-    {
-      sid        = "ReadLogGroups"
-      actions    = ["logs:ListTagsForResource", "logs:ListTagsLogGroup"]
-      resources  = local.stack_log_group_arns
-      conditions = []
-    },
-    {
-      sid        = "ReadApi"
-      actions    = ["apigateway:GET"]
-      resources  = ["${local.apigateway_arn}/apis", "${local.apigateway_arn}/apis/*", "${local.apigateway_arn}/tags/*"]
-      conditions = []
-    },
-    {
-      sid        = "ReadRoles"
-      actions    = ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"]
-      resources  = ["${local.iam_arn}:role/${var.project_name}-*"]
-      conditions = []
-    },
-    {
-      sid        = "ReadGitHubOidcProvider"
-      actions    = ["iam:GetOpenIDConnectProvider"]
-      resources  = ["${local.iam_arn}:oidc-provider/token.actions.githubusercontent.com"]
-      conditions = []
-    },
-    {
-      sid        = "ReadWebAcl"
-      actions    = ["wafv2:GetWebACL", "wafv2:ListTagsForResource"]
-      resources  = ["${local.wafv2_global_arn}/webacl/${var.project_name}-cdn/*"]
-      conditions = []
-    },
-    {
-      # These calls have no resource-level permissions (IAM accepts only "*"): the lookups of
-      # the hosted zone, AWS's managed CloudFront policies and log groups by name, and the
-      # log-delivery reads API Gateway's access logging needs.
-      sid = "ReadUnscoped"
-      actions = [
-        "route53:ListHostedZones", "route53:ListHostedZonesByName",
-        "cloudfront:ListCachePolicies", "cloudfront:GetCachePolicy", "cloudfront:ListOriginRequestPolicies", "cloudfront:GetOriginRequestPolicy",
-        "logs:DescribeLogGroups", "logs:DescribeResourcePolicies", "logs:GetLogDelivery", "logs:ListLogDeliveries",
-      ]
-      resources  = ["*"]
-      conditions = []
-    },
-  ]
-
-  # What `terraform apply` changes, on top of the reads. No dynamodb:DeleteTable: the counts
-  # outlive any apply (with deletion protection and prevent_destroy).
-  stack_write_statements = [
-    {
-      sid        = "ManageBuckets"
-      actions    = ["s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucket*", "s3:DeleteBucketPolicy", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration"]
-      resources  = [local.site_bucket_arn, local.log_bucket_arn]
-      conditions = []
-    },
-    {
-      sid = "ManageCdn"
-      actions = [
+  # What the Terraform roles may do, one row per kind of resource in this stack: where it lives,
+  # what `terraform plan` reads there to refresh it, and what `terraform apply` changes on top of
+  # the reads. Resources are this stack's names where the service's ARNs carry a name;
+  # CloudFront, ACM and API Gateway ARNs carry random ids, so those are scoped to this account
+  # (docs/deploy.md, "What the roles may do"). No dynamodb:DeleteTable: the counts outlive any
+  # apply (with deletion protection and prevent_destroy).
+  stack_access = {
+    Buckets = {
+      resources = [local.site_bucket_arn, local.log_bucket_arn]
+      read      = ["s3:ListBucket", "s3:GetBucket*", "s3:GetAccelerateConfiguration", "s3:GetLifecycleConfiguration", "s3:GetReplicationConfiguration", "s3:GetEncryptionConfiguration"]
+      write     = ["s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucket*", "s3:DeleteBucketPolicy", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration"]
+    }
+    Cdn = {
+      resources = ["${local.cloudfront_arn}:distribution/*", "${local.cloudfront_arn}:origin-access-control/*", "${local.cloudfront_arn}:response-headers-policy/*", "${local.cloudfront_arn}:function/${var.project_name}-*"]
+      read      = ["cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:ListTagsForResource", "cloudfront:GetOriginAccessControl", "cloudfront:GetResponseHeadersPolicy", "cloudfront:GetFunction", "cloudfront:DescribeFunction"]
+      write = [
         "cloudfront:CreateDistribution", "cloudfront:CreateDistributionWithTags", "cloudfront:UpdateDistribution", "cloudfront:DeleteDistribution",
         "cloudfront:TagResource", "cloudfront:UntagResource",
         "cloudfront:CreateOriginAccessControl", "cloudfront:UpdateOriginAccessControl", "cloudfront:DeleteOriginAccessControl",
         "cloudfront:CreateResponseHeadersPolicy", "cloudfront:UpdateResponseHeadersPolicy", "cloudfront:DeleteResponseHeadersPolicy",
         "cloudfront:CreateFunction", "cloudfront:UpdateFunction", "cloudfront:PublishFunction", "cloudfront:DeleteFunction",
       ]
-      resources  = ["${local.cloudfront_arn}:distribution/*", "${local.cloudfront_arn}:origin-access-control/*", "${local.cloudfront_arn}:response-headers-policy/*", "${local.cloudfront_arn}:function/${var.project_name}-*"]
-      conditions = []
-    },
-    {
-      sid        = "ManageCertificate"
-      actions    = ["acm:RequestCertificate", "acm:DeleteCertificate", "acm:AddTagsToCertificate", "acm:RemoveTagsFromCertificate", "acm:UpdateCertificateOptions"]
-      resources  = ["arn:${local.partition}:acm:us-east-1:${local.account_id}:certificate/*"]
-      conditions = []
-    },
-    {
-      sid        = "ManageRecords"
-      actions    = ["route53:ChangeResourceRecordSets"]
-      resources  = ["arn:${local.partition}:route53:::hostedzone/${data.aws_route53_zone.site.zone_id}"]
-      conditions = []
-    },
-    {
-      sid        = "ManageTable"
-      actions    = ["dynamodb:CreateTable", "dynamodb:UpdateTable", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTimeToLive", "dynamodb:TagResource", "dynamodb:UntagResource"]
-      resources  = [aws_dynamodb_table.counter.arn]
-      conditions = []
-    },
-    {
-      sid = "ManageFunction"
-      actions = [
+    }
+    Certificate = {
+      resources = ["arn:${local.partition}:acm:us-east-1:${local.account_id}:certificate/*"]
+      read      = ["acm:DescribeCertificate", "acm:ListTagsForCertificate"]
+      write     = ["acm:RequestCertificate", "acm:DeleteCertificate", "acm:AddTagsToCertificate", "acm:RemoveTagsFromCertificate", "acm:UpdateCertificateOptions"]
+    }
+    Zone = {
+      resources = ["arn:${local.partition}:route53:::hostedzone/${data.aws_route53_zone.site.zone_id}"]
+      read      = ["route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:ListTagsForResource"]
+      write     = ["route53:ChangeResourceRecordSets"]
+    }
+    DnsChanges = {
+      resources = ["arn:${local.partition}:route53:::change/*"]
+      read      = ["route53:GetChange"]
+      write     = []
+    }
+    Table = {
+      resources = [aws_dynamodb_table.counter.arn]
+      read      = ["dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource"]
+      write     = ["dynamodb:CreateTable", "dynamodb:UpdateTable", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTimeToLive", "dynamodb:TagResource", "dynamodb:UntagResource"]
+    }
+    Function = {
+      resources = [local.lambda_arn]
+      read      = ["lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetFunctionCodeSigningConfig", "lambda:GetFunctionConcurrency", "lambda:GetPolicy", "lambda:GetRuntimeManagementConfig", "lambda:ListVersionsByFunction", "lambda:ListTags"]
+      write = [
         "lambda:CreateFunction", "lambda:DeleteFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
         "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency", "lambda:AddPermission", "lambda:RemovePermission",
         "lambda:TagResource", "lambda:UntagResource",
       ]
-      resources  = [local.lambda_arn]
-      conditions = []
-    },
-    {
-      sid       = "PassCounterRole"
-      actions   = ["iam:PassRole"]
-      resources = ["${local.iam_arn}:role/${var.project_name}-counter-lambda"]
-      conditions = [
-        { test = "StringEquals", variable = "iam:PassedToService", values = ["lambda.amazonaws.com"] },
-      ]
-    },
-    {
-      sid        = "ManageLogGroups"
-      actions    = ["logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:TagResource", "logs:UntagResource", "logs:TagLogGroup", "logs:UntagLogGroup"]
-      resources  = local.stack_log_group_arns
-      conditions = []
-    },
-    {
-      sid        = "ManageApi"
-      actions    = ["apigateway:POST", "apigateway:PATCH", "apigateway:PUT", "apigateway:DELETE"]
-      resources  = ["${local.apigateway_arn}/apis", "${local.apigateway_arn}/apis/*", "${local.apigateway_arn}/tags/*"]
-      conditions = []
-    },
-    {
-      sid = "ManageRoles"
-      actions = [
+    }
+    LogGroups = {
+      resources = local.stack_log_group_arns
+      read      = ["logs:ListTagsForResource", "logs:ListTagsLogGroup"]
+      write     = ["logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:TagResource", "logs:UntagResource", "logs:TagLogGroup", "logs:UntagLogGroup"]
+    }
+    Api = {
+      resources = ["${local.apigateway_arn}/apis", "${local.apigateway_arn}/apis/*", "${local.apigateway_arn}/tags/*"]
+      read      = ["apigateway:GET"]
+      write     = ["apigateway:POST", "apigateway:PATCH", "apigateway:PUT", "apigateway:DELETE"]
+    }
+    Roles = {
+      resources = ["${local.iam_arn}:role/${var.project_name}-*"]
+      read      = ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"]
+      write = [
         "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy",
         "iam:TagRole", "iam:UntagRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:ListInstanceProfilesForRole",
       ]
-      resources  = ["${local.iam_arn}:role/${var.project_name}-*"]
-      conditions = []
-    },
-    {
-      sid = "ManageGitHubOidcProvider"
-      actions = [
+    }
+    GitHubOidcProvider = {
+      resources = ["${local.iam_arn}:oidc-provider/token.actions.githubusercontent.com"]
+      read      = ["iam:GetOpenIDConnectProvider"]
+      write = [
         "iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider", "iam:TagOpenIDConnectProvider", "iam:UntagOpenIDConnectProvider",
         "iam:UpdateOpenIDConnectProviderThumbprint", "iam:AddClientIDToOpenIDConnectProvider", "iam:RemoveClientIDFromOpenIDConnectProvider",
       ]
-      resources  = ["${local.iam_arn}:oidc-provider/token.actions.githubusercontent.com"]
+    }
+    WebAcl = {
+      resources = ["${local.wafv2_global_arn}/webacl/${var.project_name}-cdn/*"]
+      read      = ["wafv2:GetWebACL", "wafv2:ListTagsForResource"]
+      write     = ["wafv2:CreateWebACL", "wafv2:UpdateWebACL", "wafv2:DeleteWebACL", "wafv2:TagResource", "wafv2:UntagResource"]
+      # The web ACL's rules are AWS's managed rule groups: writing it is authorised on them too.
+      also_written = ["${local.wafv2_global_arn}/managedruleset/*/*"]
+    }
+    Unscoped = {
+      # These calls have no resource-level permissions (IAM accepts only "*"). Reads: the
+      # lookups of the hosted zone, AWS's managed CloudFront policies and log groups by name,
+      # and the log-delivery reads API Gateway's access logging needs. Writes: that access
+      # logging is set up through CloudWatch Logs' vended-log delivery (AWS: "Permissions for
+      # CloudWatch logging", HTTP APIs).
+      resources = ["*"]
+      read = [
+        "route53:ListHostedZones", "route53:ListHostedZonesByName",
+        "cloudfront:ListCachePolicies", "cloudfront:GetCachePolicy", "cloudfront:ListOriginRequestPolicies", "cloudfront:GetOriginRequestPolicy",
+        "logs:DescribeLogGroups", "logs:DescribeResourcePolicies", "logs:GetLogDelivery", "logs:ListLogDeliveries",
+      ]
+      write = ["logs:CreateLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:PutResourcePolicy"]
+    }
+  }
+
+  stack_read_statements = [
+    for kind, access in local.stack_access : { sid = "Read${kind}", actions = access.read, resources = access.resources, conditions = [] }
+    if length(access.read) > 0
+  ]
+  stack_write_statements = [
+    for kind, access in local.stack_access : {
+      sid        = "Manage${kind}"
+      actions    = access.write
+      resources  = concat(access.resources, lookup(access, "also_written", []))
       conditions = []
-    },
+    } if length(access.write) > 0
+  ]
+
+  # The Lambda's execution role, handed to that Lambda only.
+  pass_role_statements = [
     {
-      sid        = "ManageWebAcl"
-      actions    = ["wafv2:CreateWebACL", "wafv2:UpdateWebACL", "wafv2:DeleteWebACL", "wafv2:TagResource", "wafv2:UntagResource"]
-      resources  = ["${local.wafv2_global_arn}/webacl/${var.project_name}-cdn/*", "${local.wafv2_global_arn}/managedruleset/*/*"]
-      conditions = []
-    },
-    {
-      # API Gateway's access logging is set up through CloudWatch Logs' vended-log delivery,
-      # whose calls accept only "*" (AWS: "Permissions for CloudWatch logging", HTTP APIs).
-      sid        = "DeliverApiAccessLogs"
-      actions    = ["logs:CreateLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:PutResourcePolicy"]
-      resources  = ["*"]
-      conditions = []
+      sid        = "PassCounterRole"
+      actions    = ["iam:PassRole"]
+      resources  = ["${local.iam_arn}:role/${var.project_name}-counter-lambda"]
+      conditions = [{ test = "StringEquals", variable = "iam:PassedToService", values = ["lambda.amazonaws.com"] }]
     },
   ]
 }

@@ -16,13 +16,18 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import hcl2
 
 SCHEMA_PATH = Path(__file__).with_name("aws_provider_schema.json")
+REPO = Path(__file__).resolve().parents[2]
+TERRAFORM = REPO / "terraform"
 
 BLOCK = "__is_block__"
 META_ARGUMENTS = {"count", "for_each", "provider", "depends_on"}
@@ -291,7 +296,9 @@ def literal(value) -> str:
 
 def iam_statements(config: Config):
     """(where, effect, actions, resources, principals) of every statement the stack writes:
-    policy-document blocks, and the statement objects in locals that dynamic blocks expand."""
+    policy-document blocks, the statement objects in locals that dynamic blocks expand, and the
+    rows of an access table (ci.tf's stack_access), whose `read` and `write` actions become one
+    statement each on the row's resources (`write` also on its `also_written` ones)."""
     for (type_name, name), body in config.data.items():
         if type_name != "aws_iam_policy_document":
             continue
@@ -308,6 +315,16 @@ def iam_statements(config: Config):
                 principals,
             )
     for local_name, value in config.locals.items():
+        if isinstance(value, dict) and value and all(isinstance(row, dict) and "resources" in row for row in value.values()):
+            for row_name, row in value.items():
+                for kind, extra in (("read", []), ("write", row.get("also_written", []))):
+                    yield (
+                        f"local.{local_name}.{row_name}.{kind}",
+                        "Allow",
+                        [literal(a) for a in row.get(kind, [])],
+                        [literal(r) for r in [*row["resources"], *extra]],
+                        [],
+                    )
         if isinstance(value, list):
             for index, item in enumerate(value):
                 if isinstance(item, dict) and "actions" in item and "resources" in item:
@@ -461,15 +478,12 @@ def all_errors(directory: Path) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # checkov (its own virtualenv: it pins an older boto3 than the project)
 
-REPO = Path(__file__).resolve().parents[2]
 CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
 INLINE_SKIP = re.compile(r"#\s*checkov:skip=([A-Z0-9_]+)(?::(.*))?")
 
 
 def run_checkov(directory: Path, checks: list[str] | None = None) -> dict:
     """checkov's JSON report for a directory; raises FileNotFoundError if checkov is missing."""
-    import subprocess
-
     if not CHECKOV.exists():
         raise FileNotFoundError(f"{CHECKOV} is missing: run `make tools`")
     command = [str(CHECKOV), "--directory", str(directory), "--framework", "terraform",
@@ -494,10 +508,27 @@ def inline_skips(directory: Path) -> list[tuple[str, str, str]]:
 
 
 # ---------------------------------------------------------------------------------------------
-# `terraform fmt -check` (CI runs it): the indentation and `=` alignment rules of hclwrite's
-# formatter, applied line by line. A line is an aligned assignment when it has a top-level `=`
-# whose right-hand side closes every bracket it opens; consecutive such lines align their `=`
-# one space after the longest left-hand side; any other line ends the run.
+# `terraform fmt -check` (CI runs it). Where the terraform binary is on PATH it is the check;
+# fmt needs no providers and no network. Where it is absent, `fmt_problems` stands in: the
+# indentation and `=` alignment rules of hclwrite's formatter, applied line by line. A line is
+# an aligned assignment when it has a top-level `=` whose right-hand side closes every bracket
+# it opens; consecutive such lines align their `=` one space after the longest left-hand side;
+# any other line ends the run.
+
+
+def fmt_check(directory: Path) -> tuple[str, list[str]]:
+    """(which check ran, its problems) for the .tf files of a directory."""
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        problems = [problem for path in sorted(directory.glob("*.tf"))
+                    for problem in fmt_problems(path.read_text(encoding="utf-8"), path.name)]
+        return "the offline stand-in for terraform fmt (no terraform on PATH)", problems
+    completed = subprocess.run(
+        [terraform, "fmt", "-check", "-recursive", "-diff", "-no-color"], cwd=directory,
+        env={**os.environ, "CHECKPOINT_DISABLE": "1"}, capture_output=True, text=True, timeout=60, check=False,
+    )
+    problems = [] if completed.returncode == 0 else [completed.stdout + completed.stderr]
+    return f"{terraform} fmt -check -recursive -diff", problems
 
 OPENERS, CLOSERS = "{[(", "}])"
 

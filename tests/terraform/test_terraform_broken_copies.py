@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
-import terraform_checks as checks
-
-TERRAFORM = checks.REPO / "terraform"
-
-
-def broken_copy(tmp_path: Path, filename: str, old: str, new: str) -> Path:
-    copy = tmp_path / "terraform"
-    shutil.copytree(TERRAFORM, copy, ignore=shutil.ignore_patterns(".terraform", ".build"))
-    path = copy / filename
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} must occur once in {filename} for this test to mean anything"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return copy
+from tests.terraform import terraform_checks as checks
 
 
 def test_the_real_stack_has_no_errors():
-    assert checks.all_errors(TERRAFORM) == []
+    assert checks.all_errors(checks.TERRAFORM) == []
 
 
 BREAKAGES = {
@@ -80,36 +65,42 @@ BREAKAGES = {
 
 
 @pytest.mark.parametrize("breakage", BREAKAGES.values(), ids=BREAKAGES.keys())
-def test_breakage_is_reported(breakage, tmp_path):
+def test_breakage_is_reported(breakage, broken_copy):
     filename, old, new, expected = breakage
-    errors = checks.all_errors(broken_copy(tmp_path, filename, old, new))
+    errors = checks.all_errors(broken_copy(filename, old, new))
     assert errors, "the broken copy passed every check"
     if expected is not None:
         assert expected in errors
 
 
-def test_bucket_policy_open_to_anyone_is_named(tmp_path):
+def test_bucket_policy_open_to_anyone_is_named(broken_copy):
     reader = 'resources = ["${aws_s3_bucket.site.arn}/*"]\n\n    principals {\n      '
-    copy = broken_copy(tmp_path, "site.tf", reader + 'type        = "Service"\n      identifiers = ["cloudfront.amazonaws.com"]',
+    copy = broken_copy("site.tf", reader + 'type        = "Service"\n      identifiers = ["cloudfront.amazonaws.com"]',
                        reader + 'type        = "*"\n      identifiers = ["*"]')
     assert "data.aws_iam_policy_document.site_bucket.statement[0]: allows any principal" in checks.all_errors(copy)
 
 
-def test_ci_role_wildcard_resource_is_named(tmp_path):
-    write = '"lambda:TagResource", "lambda:UntagResource",\n      ]\n      resources  = '
-    copy = broken_copy(tmp_path, "ci.tf", write + "[local.lambda_arn]", write + '["*"]')
+def test_ci_role_wildcard_resource_is_named(broken_copy):
+    copy = broken_copy("ci.tf", "resources = [local.lambda_arn]", 'resources = ["*"]')
     errors = checks.all_errors(copy)
-    assert "local.stack_write_statements[5]: 'lambda:CreateFunction' on resource '*'" in errors
+    assert "local.stack_access.Function.write: 'lambda:CreateFunction' on resource '*'" in errors
+    assert "local.stack_access.Function.read: 'lambda:GetFunction' on resource '*'" in errors
 
 
-def test_parse_error_names_the_file(tmp_path):
-    copy = broken_copy(tmp_path, "dns.tf", "  private_zone = false\n}", "  private_zone = false\n")
+def test_ci_role_wildcard_on_write_only_resources_is_named(broken_copy):
+    copy = broken_copy("ci.tf", 'also_written = ["${local.wafv2_global_arn}/managedruleset/*/*"]', 'also_written = ["*"]')
+    errors = checks.all_errors(copy)
+    assert "local.stack_access.WebAcl.write: 'wafv2:CreateWebACL' on resource '*'" in errors
+
+
+def test_parse_error_names_the_file(broken_copy):
+    copy = broken_copy("dns.tf", "  private_zone = false\n}", "  private_zone = false\n")
     assert any(error.startswith("dns.tf: ") for error in checks.all_errors(copy))
 
 
-def test_checkov_fails_a_public_bucket(tmp_path):
+def test_checkov_fails_a_public_bucket(broken_copy):
     old, new = BREAKAGES["public bucket"][1:3]
-    copy = broken_copy(tmp_path, "site.tf", old, new)
+    copy = broken_copy("site.tf", old, new)
     try:
         report = checks.run_checkov(copy, checks=["CKV_AWS_54", "CKV_AWS_56"])
     except FileNotFoundError as missing:
@@ -119,11 +110,22 @@ def test_checkov_fails_a_public_bucket(tmp_path):
                       ("CKV_AWS_56", "aws_s3_bucket_public_access_block.site")}
 
 
-@pytest.mark.parametrize(("old", "new", "expected"), [
+UNFORMATTED = [
     ("  hash_key                    = \"pk\"", "  hash_key = \"pk\"",
      "counter.tf:6: `=` at column 11, terraform fmt puts it at 30"),
     ("    type = \"S\"", "      type = \"S\"", "counter.tf:11: indented 6, terraform fmt indents 4"),
-])
-def test_unformatted_file_is_reported(tmp_path, old, new, expected):
-    copy = broken_copy(tmp_path, "counter.tf", old, new)
+]
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), UNFORMATTED)
+def test_unformatted_file_is_reported(broken_copy, old, new, expected):
+    copy = broken_copy("counter.tf", old, new)
+    checked_with, problems = checks.fmt_check(copy)
+    assert any("counter.tf" in problem for problem in problems), f"{checked_with} passed {new!r}"
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), UNFORMATTED)
+def test_stand_in_for_terraform_fmt_names_the_line(broken_copy, old, new, expected):
+    # The check where terraform is not on PATH: it must bite on its own.
+    copy = broken_copy("counter.tf", old, new)
     assert expected in checks.fmt_problems((copy / "counter.tf").read_text(encoding="utf-8"), "counter.tf")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import terraform_checks as checks
+from tests.terraform import terraform_checks as checks
 
-TERRAFORM = checks.REPO / "terraform"
+TERRAFORM = checks.TERRAFORM
 
 
 @pytest.fixture(scope="module")

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
 
-import terraform_checks as checks
+from tests.terraform import terraform_checks as checks
 
 REPO = checks.REPO
-TERRAFORM = REPO / "terraform"
+TERRAFORM = checks.TERRAFORM
 ARCHITECTURE = REPO / "docs" / "architecture.md"
-
-
-@pytest.fixture(scope="module")
-def config() -> checks.Config:
-    return checks.load(TERRAFORM)
-
-
-@pytest.fixture(scope="module")
-def schema() -> dict:
-    return checks.load_schema()
 
 
 def resource(config: checks.Config, type_name: str, name: str) -> dict:
@@ -224,8 +212,8 @@ def test_counter_lambda_role_has_exactly_the_handler_actions(config):
 
 
 def test_apply_role_cannot_delete_the_table(config):
-    actions = {checks.literal(a) for local in ("stack_read_statements", "stack_write_statements")
-               for statement in config.locals[local] for a in statement["actions"]}
+    actions = {checks.literal(a) for row in config.locals["stack_access"].values()
+               for kind in ("read", "write") for a in row[kind]}
     assert "dynamodb:DeleteTable" not in actions
     assert not any(a.startswith("dynamodb:") and ("Item" in a or "Query" in a or "Scan" in a) for a in actions)
 
@@ -240,6 +228,5 @@ def test_examples_set_only_declared_variables(config):
 
 def test_files_are_as_terraform_fmt_writes_them():
     # CI runs `terraform fmt -check -recursive` before plan and apply.
-    problems = [problem for path in sorted(TERRAFORM.glob("*.tf"))
-                for problem in checks.fmt_problems(path.read_text(encoding="utf-8"), path.name)]
-    assert problems == []
+    checked_with, problems = checks.fmt_check(TERRAFORM)
+    assert problems == [], f"checked with {checked_with}"

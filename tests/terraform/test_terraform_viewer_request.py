@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from terraform_checks import REPO
+from tests.terraform.terraform_checks import REPO
 
 FUNCTION = REPO / "terraform" / "functions" / "viewer_request.js"
 CASES_PATH = REPO / "tests" / "data" / "url_rewrite_cases.json"
