@@ -7,6 +7,8 @@ import sys
 
 from invoke import task
 
+from deploy.diff import DEFAULT_INVALIDATION_THRESHOLD, DEFAULT_MAX_DELETES
+
 
 @task(help={"output": "output folder (default: output)"})
 def build(c, output="output"):
@@ -54,29 +56,36 @@ def publish(
     endpoint_url=None,
     dry_run=False,
     force=False,
-    max_deletes=None,
+    max_deletes=DEFAULT_MAX_DELETES,
     no_invalidate=False,
     wait=False,
     no_build=False,
     verbose=False,
-    invalidation_threshold=None,
+    invalidation_threshold=DEFAULT_INVALIDATION_THRESHOLD,
 ):
     """Build with publishconf.py and publish output/ to S3, invalidate, register pages."""
-    from deploy.publish import run_publish
+    from deploy.cli import PublishRequest, run_publish
+    from deploy.publish import PublishOptions
 
-    code = run_publish(
-        bucket=bucket,
-        distribution_id=distribution_id,
-        table=table,
-        endpoint_url=endpoint_url,
+    options = PublishOptions(
         dry_run=dry_run,
         force=force,
-        max_deletes=None if max_deletes is None else int(max_deletes),
+        max_deletes=max_deletes,
         invalidate=not no_invalidate,
         wait=wait,
-        build=not no_build,
+        invalidation_threshold=invalidation_threshold,
         verbose=verbose,
-        **({} if invalidation_threshold is None else {"invalidation_threshold": int(invalidation_threshold)}),
+        progress=True,
+    )
+    code = run_publish(
+        PublishRequest(
+            bucket=bucket,
+            distribution_id=distribution_id,
+            table=table,
+            endpoint_url=endpoint_url,
+            build=not no_build,
+            options=options,
+        )
     )
     if code:
         raise SystemExit(code)

@@ -30,7 +30,7 @@ from bench.moto_server import CountingMotoServer, Traffic
 from bench.sitegen import build, edit_post, generate_site
 from bench.table import Row, human_bytes
 from counter_lambda.tables import create_table
-from deploy.site import PROJECT_ROOT
+from deploy.targets import PROJECT_ROOT
 from devstack.provision import create_distribution, create_site_bucket
 
 SITE_URL = "https://blog.example.org"
@@ -116,10 +116,10 @@ def _timed(moto: CountingMotoServer, command: list[str], env: dict[str, str]) ->
 def publish_ours(moto: CountingMotoServer, output: Path, target: Target) -> Run:
     before = _invalidations(moto, target.distribution_id)
     code = (
-        "from deploy.publish import run_publish\n"
-        f"raise SystemExit(run_publish(bucket={target.ours_bucket!r}, "
+        "from deploy.cli import PublishRequest, run_publish\n"
+        f"raise SystemExit(run_publish(PublishRequest(bucket={target.ours_bucket!r}, "
         f"distribution_id={target.distribution_id!r}, table={target.table!r}, "
-        f"endpoint_url={moto.url!r}, build=False, output_dir={str(output)!r}))"
+        f"endpoint_url={moto.url!r}, build=False, output_dir={str(output)!r})))"
     )
     env = {**moto.environment, "SITEURL": SITE_URL}  # every target given: Terraform is not asked
     run = _timed(moto, [sys.executable, "-c", code], env)

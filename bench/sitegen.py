@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from deploy.site import PROJECT_ROOT
+from deploy.targets import PROJECT_ROOT
 
 CATEGORIES = ["Engineering", "Operations", "Security", "Notes", "Tutorials", "Design"]
 TAGS = [

@@ -7,21 +7,34 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
+from enum import Enum, StrEnum
 from pathlib import Path
 from urllib.parse import quote
 
 from .headers import Headers, headers_for, rule_for
+from .objects import STATE_KEY, LocalFile, RemoteObject
+from .state import collapse_paths
 
-# Publish keeps its own bookkeeping in the bucket under this key (see deploy/remote.py);
-# it is never part of the site, so neither walked nor deleted.
-STATE_KEY = ".publish-state.json"
 DEFAULT_MAX_DELETES = 256
 # Above this many paths one `/*` is cheaper than the list (1,000 paths a month are free and
 # CloudFront allows 3,000 in flight); below it the rest of the cache stays warm.
 DEFAULT_INVALIDATION_THRESHOLD = 300
-WILDCARD = "/*"
 
-UPLOAD, COPY, DELETE, UNCHANGED = "upload", "copy", "delete", "unchanged"
+
+class ActionKind(StrEnum):
+    UPLOAD = "upload"
+    COPY = "copy"  # only the headers change: CopyObject in place
+    DELETE = "delete"
+    UNCHANGED = "unchanged"
+
+
+class Phase(Enum):
+    """Write order: assets first so no page ever points at one not yet there; pages next;
+    then the files that point at pages (feeds, the page manifest). Deletions after all."""
+
+    ASSETS = "assets"
+    PAGES = "pages"
+    FEEDS_AND_DATA = "feeds and data"
 
 
 class PlanRefused(RuntimeError):
@@ -29,30 +42,8 @@ class PlanRefused(RuntimeError):
 
 
 @dataclass(frozen=True)
-class LocalFile:
-    key: str
-    path: Path
-    size: int
-    md5: str
-    sha256: str
-    headers: Headers
-
-
-@dataclass
-class RemoteObject:
-    """What is known of one object in the bucket; digests and headers may still be unknown."""
-
-    key: str
-    etag: str
-    size: int
-    md5: str | None = None
-    sha256: str | None = None
-    headers: Headers | None = None
-
-
-@dataclass(frozen=True)
 class Action:
-    kind: str
+    kind: ActionKind
     key: str
     reason: str
     local: LocalFile | None = None
@@ -61,18 +52,18 @@ class Action:
     @property
     def replaces(self) -> bool:
         """An object already in the bucket changes or goes: caches may hold the old one."""
-        return self.kind in (UPLOAD, COPY, DELETE) and self.remote is not None
+        return self.kind is not ActionKind.UNCHANGED and self.remote is not None
 
 
 @dataclass
 class Plan:
-    phases: list[list[Action]] = field(default_factory=list)  # uploads and copies, in order
+    phases: dict[Phase, list[Action]] = field(default_factory=lambda: {p: [] for p in Phase})
     deletes: list[Action] = field(default_factory=list)
     unchanged: list[Action] = field(default_factory=list)
 
     @property
     def writes(self) -> list[Action]:
-        return [action for phase in self.phases for action in phase]
+        return [action for phase in self.phases.values() for action in phase]
 
     @property
     def changes(self) -> list[Action]:
@@ -149,39 +140,37 @@ def diff(
     for key in sorted(local.keys() | remote.keys()):
         here, there = local.get(key), remote.get(key)
         if here is None:
-            actions.append(Action(DELETE, key, "not in the build output", None, there))
+            actions.append(Action(ActionKind.DELETE, key, "not in the build output", None, there))
         elif there is None:
-            actions.append(Action(UPLOAD, key, "missing remotely", here, None))
+            actions.append(Action(ActionKind.UPLOAD, key, "missing remotely", here, None))
         elif force:
-            actions.append(Action(UPLOAD, key, "forced", here, there))
+            actions.append(Action(ActionKind.UPLOAD, key, "forced", here, there))
         elif content := _content_difference(here, there):
-            actions.append(Action(UPLOAD, key, content, here, there))
+            actions.append(Action(ActionKind.UPLOAD, key, content, here, there))
         elif headers := _header_difference(here.headers, there.headers):
-            actions.append(Action(COPY, key, f"headers differ: {headers}", here, there))
+            actions.append(Action(ActionKind.COPY, key, f"headers differ: {headers}", here, there))
         else:
-            actions.append(Action(UNCHANGED, key, "same content and headers", here, there))
+            actions.append(Action(ActionKind.UNCHANGED, key, "same content and headers", here, there))
     return actions
 
 
-# Assets first so no page ever points at one not yet there; pages next; then the files that
-# point at pages (feeds, the page manifest); deletions after everything.
-_PHASE_OF_RULE = {"page": 1, "feed": 2, "data": 2}
-PHASE_NAMES = ("assets", "pages", "feeds and data")
+# By the header rule that matched the key; every other rule is an asset.
+_PHASE_OF_RULE = {"page": Phase.PAGES, "feed": Phase.FEEDS_AND_DATA, "data": Phase.FEEDS_AND_DATA}
 
 
-def phase_of(key: str) -> int:
-    return _PHASE_OF_RULE.get(rule_for(key).why, 0)
+def phase_of(key: str) -> Phase:
+    return _PHASE_OF_RULE.get(rule_for(key).why, Phase.ASSETS)
 
 
 def make_plan(actions: list[Action], max_deletes: int = DEFAULT_MAX_DELETES) -> Plan:
-    plan = Plan(phases=[[] for _ in PHASE_NAMES])
+    plan = Plan()
     for action in actions:
-        if action.kind in (UPLOAD, COPY):
-            plan.phases[phase_of(action.key)].append(action)
-        elif action.kind == DELETE:
+        if action.kind is ActionKind.DELETE:
             plan.deletes.append(action)
-        else:
+        elif action.kind is ActionKind.UNCHANGED:
             plan.unchanged.append(action)
+        else:
+            plan.phases[phase_of(action.key)].append(action)
     if len(plan.deletes) > max_deletes:
         raise PlanRefused(
             f"refusing to delete {len(plan.deletes)} objects (more than --max-deletes "
@@ -205,10 +194,3 @@ def invalidation_paths(
     """Paths to invalidate for objects replaced or deleted; new objects were never cached."""
     paths = sorted({path for action in actions if action.replaces for path in url_paths(action.key)})
     return collapse_paths(paths, threshold)
-
-
-def collapse_paths(paths: list[str], threshold: int) -> list[str]:
-    paths = sorted(set(paths))
-    if WILDCARD in paths or len(paths) > threshold:
-        return [WILDCARD]
-    return paths

@@ -1,9 +1,10 @@
 """`make publish`: upload only the files whose bytes or headers changed, delete last, invalidate
 only the paths that changed, register new page keys with the counter.
 
-``publish()`` reads as a straight line of stages (walk local, list remote, inspect, diff, plan,
-upload, delete, invalidate); each stage lives in ``deploy.diff`` (pure) or ``deploy.remote``
-(AWS) and is tested alone. ``run_publish()`` is the command line around it.
+``publish()`` reads as a straight line of named stages (walk local, list remote, inspect, diff,
+summarise, register and write, delete, invalidate, save the state); the pure ones live in
+``deploy.diff`` and ``deploy.state``, the AWS calls in ``deploy.remote``, each tested alone.
+The command line around it is ``deploy.cli``.
 """
 
 from __future__ import annotations
@@ -14,23 +15,21 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from botocore.exceptions import BotoCoreError, ClientError
+from counter_lambda.counter import StoreUnavailable
+from counter_lambda.tables import register_pages
 
 from .diff import (
-    COPY,
     DEFAULT_INVALIDATION_THRESHOLD,
     DEFAULT_MAX_DELETES,
-    PHASE_NAMES,
-    UPLOAD,
     Action,
+    ActionKind,
+    Phase,
     Plan,
     PlanRefused,
-    RemoteObject,
-    collapse_paths,
     diff,
     invalidation_paths,
     make_plan,
@@ -38,12 +37,13 @@ from .diff import (
     url_paths,
     walk_local,
 )
+from .objects import LocalFile, RemoteObject
 from .remote import (
+    AWS_ERRORS,
     DEFAULT_WORKERS,
     MULTIPART_THRESHOLD,
     Clients,
     PublishError,
-    PublishState,
     copy_object_in_place,
     create_invalidation,
     delete_objects,
@@ -51,18 +51,17 @@ from .remote import (
     inspect_object,
     list_remote,
     read_state,
-    register_page_keys,
     upload_object,
     write_state,
 )
-from .targets import PROJECT_ROOT, TargetError, resolve_targets
-
-PAGE_MANIFEST = "counter-pages.json"
-_AWS_ERRORS = (ClientError, BotoCoreError)
+from .site import page_manifest_name
+from .state import PublishState, collapse_paths
 
 
-@dataclass
+@dataclass(frozen=True)
 class PublishOptions:
+    """How to publish, whatever the targets: the engine's half of `make publish`'s flags."""
+
     dry_run: bool = False
     force: bool = False
     max_deletes: int = DEFAULT_MAX_DELETES
@@ -73,6 +72,9 @@ class PublishOptions:
     multipart_threshold: int = MULTIPART_THRESHOLD
     verbose: bool = False
     progress: bool = False  # a rich progress bar on stderr, shown only on a terminal
+    # The visitor_counter plugin's page manifest in the output; None: the name pelicanconf.py
+    # gives it (deploy.cli passes the one from the settings file it built with).
+    page_manifest: str | None = None
 
 
 @dataclass
@@ -93,9 +95,6 @@ class PublishSummary:
     actions: list[dict[str, str]] = field(default_factory=list)  # every change, with its reason
     requests: dict[str, int] = field(default_factory=dict)  # HTTP requests per AWS operation
     seconds: float = 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     def line(self) -> str:
         size = _human_bytes(self.bytes_uploaded)
@@ -118,11 +117,11 @@ class PublishSummary:
 
 
 def _human_bytes(count: int) -> str:
-    for unit in ("B", "kB", "MB"):
-        if count < 1000 or unit == "MB":
-            return f"{count} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1000
-    return ""
+    if count < 1000:
+        return f"{count} B"
+    if count < 1_000_000:
+        return f"{count / 1000:.1f} kB"
+    return f"{count / 1_000_000:.1f} MB"
 
 
 # -- running many requests at once -------------------------------------------------------
@@ -203,114 +202,84 @@ def publish(
     distribution_id: str | None = None,
     table: str | None = None,
     clients: Clients | None = None,
-    session: Any = None,
     endpoint_url: str | None = None,
     region: str | None = None,
     options: PublishOptions | None = None,
     echo: Callable[[str], None] | None = None,
 ) -> PublishSummary:
     """Publish ``output_dir`` into ``bucket``; raise PublishError or PlanRefused (one-line
-    messages) when it stops. Pass ``clients`` or a boto3 ``session``/``endpoint_url``."""
+    messages) when it stops. Pass ``clients``, or the ``endpoint_url``/``region`` to make them."""
     options = options or PublishOptions()
     say = echo or (lambda _line: None)
     started = time.monotonic()
-    clients = clients or Clients.create(session, endpoint_url, region, options.workers)
+    clients = clients or Clients.create(endpoint_url, region, options.workers)
     before = clients.requests.snapshot()
     progress = _Progress(options.progress)
     summary = PublishSummary(dry_run=options.dry_run)
+    threshold = options.invalidation_threshold
 
-    local = walk_local(output_dir)
-    if not local:
-        raise PlanRefused(f"{output_dir} holds no files: nothing to publish (build first?)")
-
+    local = _walk_local(output_dir)
     with progress.bar:
-        try:
-            remote = list_remote(clients.s3, bucket)
-            state = read_state(clients.s3, bucket)
-        except _AWS_ERRORS as error:
-            raise PublishError(describe_error(error, bucket)) from error
+        remote, state = _list_remote(clients, bucket)
         saved_state = state.to_json()
-        replaced_earlier = [path for key in state.changed_since(remote) for path in url_paths(key)]
+        replaced_earlier = _replaced_since(state, remote)
         state.apply_to(remote)
         summary.inspected = _inspect(clients, bucket, local, remote, options, progress)
-        # From here the state describes exactly what is in the bucket.
-        state.objects = {k: v for k, v in remote.items() if v.headers is not None}
-
+        state.describe(remote)
         plan = make_plan(diff(local, remote, options.force), options.max_deletes)
-        summary.unchanged = len(plan.unchanged)
-        summary.actions = [
-            {"kind": a.kind, "key": a.key, "reason": a.reason} for a in plan.changes
-        ]
-        if options.dry_run or options.verbose:
-            for action in plan.changes:
-                say(f"{action.kind:<7} {action.key}  ({action.reason})")
         stale_paths = collapse_paths(
-            invalidation_paths(plan.changes, options.invalidation_threshold) + replaced_earlier,
-            options.invalidation_threshold,
+            invalidation_paths(plan.changes, threshold) + replaced_earlier, threshold
         )
-
+        _print_plan(plan, summary, options, say)
         if options.dry_run:
-            summary.uploaded = sum(a.kind == UPLOAD for a in plan.writes)
-            summary.copied = sum(a.kind == COPY for a in plan.writes)
-            summary.deleted = len(plan.deletes)
-            summary.bytes_uploaded = sum(a.local.size for a in plan.writes if a.kind == UPLOAD)
-            summary.invalidation_paths = collapse_paths(
-                state.pending_invalidation + stale_paths, options.invalidation_threshold
-            )
+            _summarise_dry_run(plan, state, stale_paths, threshold, summary)
             return _finish(summary, clients, before, started)
 
-        try:
+        with _state_saved_on_failure(clients, bucket, state):
             if distribution_id:
                 # Kept in the state if this run fails, so its re-run invalidates them.
-                state.add_pending(stale_paths, options.invalidation_threshold)
-            # Registration overlaps the asset uploads and must finish before any page goes up,
-            # so a new page never shows a counter for a key the table does not know yet.
-            with ThreadPoolExecutor(max_workers=1) as registrar:
-                registration = registrar.submit(
-                    _register_pages, clients, table, Path(output_dir), summary, options.workers
-                )
-
-                def pages_registered() -> None:
-                    summary.pages_registered = registration.result()
-
-                _write_phases(
-                    clients, bucket, plan, state, options, progress, summary, pages_registered
-                )
-            if plan.deletes:
-                keys = [a.key for a in plan.deletes]
-                for key in delete_objects(clients.s3, bucket, keys):
-                    state.forget(key)
-                summary.deleted = len(keys)
+                state.add_pending(stale_paths, threshold)
+            _register_pages_and_write(
+                clients, bucket, table, Path(output_dir), plan, state, options, progress, summary
+            )
+            _delete(clients, bucket, plan, state, summary)
             _invalidate(clients, distribution_id, state, options, summary)
-        except _AWS_ERRORS as error:
-            _save_state_after_failure(clients, bucket, state)
-            raise PublishError(describe_error(error, bucket)) from error
-        except PublishError:
-            _save_state_after_failure(clients, bucket, state)
-            raise
-        if state.to_json() != saved_state:
-            try:
-                write_state(clients.s3, bucket, state)
-            except _AWS_ERRORS as error:
-                raise PublishError(describe_error(error, bucket)) from error
+        _save_state(clients, bucket, state, saved_state)
     for note in summary.notes:
         say(note)
     return _finish(summary, clients, before, started)
 
 
-def _finish(
-    summary: PublishSummary, clients: Clients, before: dict[str, int], started: float
-) -> PublishSummary:
-    after = clients.requests.snapshot()
-    summary.requests = {op: n - before.get(op, 0) for op, n in after.items() if n > before.get(op, 0)}
-    summary.seconds = time.monotonic() - started
-    return summary
+def _walk_local(output_dir: str | os.PathLike) -> dict[str, LocalFile]:
+    local = walk_local(output_dir)
+    if not local:
+        raise PlanRefused(f"{output_dir} holds no files: nothing to publish (build first?)")
+    return local
+
+
+@contextmanager
+def _one_line_errors(bucket: str) -> Iterator[None]:
+    """AWS errors become a PublishError whose message a user can act on."""
+    try:
+        yield
+    except AWS_ERRORS as error:
+        raise PublishError(describe_error(error, bucket)) from error
+
+
+def _list_remote(clients: Clients, bucket: str) -> tuple[dict[str, RemoteObject], PublishState]:
+    with _one_line_errors(bucket):
+        return list_remote(clients.s3, bucket), read_state(clients.s3, bucket)
+
+
+def _replaced_since(state: PublishState, remote: dict[str, RemoteObject]) -> list[str]:
+    """URL paths of the objects replaced or removed since the state was written."""
+    return [path for key in state.changed_since(remote) for path in url_paths(key)]
 
 
 def _inspect(
     clients: Clients,
     bucket: str,
-    local: dict,
+    local: dict[str, LocalFile],
     remote: dict[str, RemoteObject],
     options: PublishOptions,
     progress: _Progress,
@@ -334,21 +303,89 @@ def _inspect(
     return len(unknown)
 
 
+def _print_plan(
+    plan: Plan, summary: PublishSummary, options: PublishOptions, say: Callable[[str], None]
+) -> None:
+    summary.unchanged = len(plan.unchanged)
+    summary.actions = [
+        {"kind": a.kind.value, "key": a.key, "reason": a.reason} for a in plan.changes
+    ]
+    if options.dry_run or options.verbose:
+        for action in plan.changes:
+            say(f"{action.kind:<7} {action.key}  ({action.reason})")
+
+
+def _summarise_dry_run(
+    plan: Plan, state: PublishState, stale_paths: list[str], threshold: int, summary: PublishSummary
+) -> None:
+    uploads = [a for a in plan.writes if a.kind is ActionKind.UPLOAD]
+    summary.uploaded = len(uploads)
+    summary.copied = len(plan.writes) - len(uploads)
+    summary.deleted = len(plan.deletes)
+    summary.bytes_uploaded = sum(a.local.size for a in uploads)
+    summary.invalidation_paths = collapse_paths(
+        state.pending_invalidation + stale_paths, threshold
+    )
+
+
+@contextmanager
+def _state_saved_on_failure(clients: Clients, bucket: str, state: PublishState) -> Iterator[None]:
+    """Save what the failed run did, so its re-run neither re-uploads nor forgets to invalidate;
+    an interruption (Ctrl-C) saves nothing and the re-run inspects instead."""
+    try:
+        with _one_line_errors(bucket):
+            yield
+    except PublishError:
+        try:
+            write_state(clients.s3, bucket, state)
+        except AWS_ERRORS:
+            pass  # the next run inspects what it cannot prove; the first error is the one to show
+        raise
+
+
+def _register_pages_and_write(
+    clients: Clients,
+    bucket: str,
+    table: str | None,
+    output_dir: Path,
+    plan: Plan,
+    state: PublishState,
+    options: PublishOptions,
+    progress: _Progress,
+    summary: PublishSummary,
+) -> None:
+    """Write the phases in order. Registration overlaps the asset uploads and finishes before
+    any page goes up, so a new page never shows a counter for a key the table does not know."""
+    with ThreadPoolExecutor(max_workers=1) as registrar:
+        registration = registrar.submit(
+            _register_pages, clients, table, output_dir, options, summary
+        )
+
+        def pages_registered() -> None:
+            summary.pages_registered = registration.result()
+
+        _write_phases(clients, bucket, plan, state, options, progress, summary, pages_registered)
+
+
 def _register_pages(
-    clients: Clients, table: str | None, output_dir: Path, summary: PublishSummary, workers: int
+    clients: Clients,
+    table: str | None,
+    output_dir: Path,
+    options: PublishOptions,
+    summary: PublishSummary,
 ) -> int | None:
-    # Before the pages go up, so a new page never shows a counter for a key not yet registered.
-    manifest = output_dir / PAGE_MANIFEST
     if not table:
         summary.notes.append("no counter table: page registration skipped")
         return None
+    name = options.page_manifest or page_manifest_name()
+    manifest = output_dir / name
     if not manifest.is_file():
-        summary.notes.append(f"no {PAGE_MANIFEST} in the output: page registration skipped")
+        summary.notes.append(f"no {name} in the output: page registration skipped")
         return None
     try:
         keys = json.loads(manifest.read_text(encoding="utf-8"))
-        return register_page_keys(clients.dynamodb, table, keys, workers)
-    except (*_AWS_ERRORS, ValueError, ImportError) as error:
+        return register_pages(clients.dynamodb, table, keys, workers=options.workers)
+    except (*AWS_ERRORS, StoreUnavailable, ValueError) as error:
         raise PublishError(f"page registration in {table} failed: {describe_error(error)}") from error
 
 
@@ -363,20 +400,20 @@ def _write_phases(
     before_pages: Callable[[], None],
 ) -> None:
     def write(action: Action) -> tuple[Action, RemoteObject]:
-        if action.kind == COPY:
+        if action.kind is ActionKind.COPY:
             return action, copy_object_in_place(clients.s3, bucket, action.local)
         return action, upload_object(clients.s3, bucket, action.local, options.multipart_threshold)
 
-    for number, (name, phase) in enumerate(zip(PHASE_NAMES, plan.phases)):
-        if number == 1:  # the pages
+    for phase, actions in plan.phases.items():
+        if phase is Phase.PAGES:
             before_pages()
-        if not phase:
+        if not actions:
             continue
-        with progress.task(f"uploading {name}", len(phase)) as advance:
-            written, failed = run_in_pool(write, phase, options.workers, advance)
+        with progress.task(f"uploading {phase.value}", len(actions)) as advance:
+            written, failed = run_in_pool(write, actions, options.workers, advance)
         for action, obj in written:
             state.record(obj)
-            if action.kind == COPY:
+            if action.kind is ActionKind.COPY:
                 summary.copied += 1
             else:
                 summary.uploaded += 1
@@ -384,9 +421,20 @@ def _write_phases(
         if failed:
             # Later phases and all deletions wait for a run whose uploads all succeed.
             raise PublishError(
-                f"{len(failed)} of {len(phase)} {name} failed to upload, e.g. "
+                f"{len(failed)} of {len(actions)} {phase.value} failed to upload, e.g. "
                 f"{_first_failure(failed, bucket)}; nothing was deleted, re-run publish to finish"
             )
+
+
+def _delete(
+    clients: Clients, bucket: str, plan: Plan, state: PublishState, summary: PublishSummary
+) -> None:
+    if not plan.deletes:
+        return
+    keys = [a.key for a in plan.deletes]
+    for key in delete_objects(clients.s3, bucket, keys):
+        state.forget(key)
+    summary.deleted = len(keys)
 
 
 def _invalidate(
@@ -412,89 +460,16 @@ def _invalidate(
     state.pending_invalidation = []
 
 
-def _save_state_after_failure(clients: Clients, bucket: str, state: PublishState) -> None:
-    try:
-        write_state(clients.s3, bucket, state)
-    except _AWS_ERRORS:
-        pass  # the next run inspects what it cannot prove; the first error is the one to show
+def _save_state(clients: Clients, bucket: str, state: PublishState, saved: bytes) -> None:
+    if state.to_json() != saved:
+        with _one_line_errors(bucket):
+            write_state(clients.s3, bucket, state)
 
 
-# -- the command line ---------------------------------------------------------------------
-
-
-def run_publish(
-    bucket: str | None = None,
-    distribution_id: str | None = None,
-    table: str | None = None,
-    endpoint_url: str | None = None,
-    dry_run: bool = False,
-    force: bool = False,
-    max_deletes: int | None = None,
-    invalidate: bool = True,
-    wait: bool = False,
-    build: bool = True,
-    verbose: bool = False,
-    *,
-    output_dir: str | os.PathLike | None = None,
-    invalidation_threshold: int = DEFAULT_INVALIDATION_THRESHOLD,
-    workers: int = DEFAULT_WORKERS,
-) -> int:
-    """`invoke publish`: resolve targets, build with publishconf.py, publish. Returns the exit
-    code; every failure is one line on stderr starting with ``error:``."""
-    output = Path(output_dir) if output_dir is not None else PROJECT_ROOT / "output"
-    try:
-        targets = resolve_targets(
-            bucket=bucket,
-            distribution_id=distribution_id,
-            table=table,
-            endpoint_url=endpoint_url,
-            require=("bucket", "site_url") if build else ("bucket",),
-            # Without a build no SITEURL is needed: Terraform is not asked for one.
-            wanted=None if build else ("bucket", "distribution_id", "table", "region", "endpoint_url"),
-        )
-        if build:
-            _build(targets.site_url, output)
-        options = PublishOptions(
-            dry_run=dry_run,
-            force=force,
-            max_deletes=DEFAULT_MAX_DELETES if max_deletes is None else max_deletes,
-            invalidate=invalidate,
-            wait=wait,
-            invalidation_threshold=invalidation_threshold,
-            workers=workers,
-            verbose=verbose,
-            progress=True,
-        )
-        summary = publish(
-            output,
-            targets.bucket,
-            distribution_id=targets.distribution_id,
-            table=targets.table,
-            endpoint_url=targets.endpoint_url,
-            region=targets.region,
-            options=options,
-            echo=print,
-        )
-    except (TargetError, PublishError, PlanRefused) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(summary.line())
-    return 0
-
-
-def _build(site_url: str, output: Path) -> None:
-    from .site import build_site
-
-    # publishconf.py derives FEED_DOMAIN and friends from the environment when it is read.
-    previous = os.environ.get("SITEURL")
-    os.environ["SITEURL"] = site_url
-    try:
-        build_site("publishconf.py", output, overrides={"SITEURL": site_url.rstrip("/")})
-    except Exception as error:  # noqa: BLE001 - Pelican raises many kinds; the user needs one line
-        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-        raise PublishError(f"build with publishconf.py failed: {'; '.join(lines)}") from error
-    finally:
-        if previous is None:
-            os.environ.pop("SITEURL", None)
-        else:
-            os.environ["SITEURL"] = previous
+def _finish(
+    summary: PublishSummary, clients: Clients, before: dict[str, int], started: float
+) -> PublishSummary:
+    after = clients.requests.snapshot()
+    summary.requests = {op: n - before.get(op, 0) for op, n in after.items() if n > before.get(op, 0)}
+    summary.seconds = time.monotonic() - started
+    return summary

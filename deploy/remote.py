@@ -1,18 +1,15 @@
-"""The AWS side of publish: clients, listing, the publish state object, uploads, deletions,
-invalidation and page registration. Every call is one the deploy role may make
+"""The AWS side of publish: clients, listing, reading and writing the publish state, uploads,
+deletions and invalidation. Every call is one the deploy role may make
 (docs/architecture.md: s3 List/Get/Put/Delete, cloudfront Create/GetInvalidation,
 dynamodb BatchGet/BatchWrite).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import boto3
@@ -20,14 +17,17 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from .diff import STATE_KEY, LocalFile, RemoteObject, collapse_paths
+from counter_lambda.counter import StoreUnavailable
+
 from .headers import Headers, headers_for
+from .objects import STATE_KEY, LocalFile, RemoteObject, md5_of_etag, unquoted_etag
+from .state import PublishState
 from .targets import DEFAULT_REGION
 
 DEFAULT_WORKERS = 16
 MULTIPART_THRESHOLD = 8 * 1024 * 1024  # boto3's own default
 SHA256_METADATA = "sha256"
-_PLAIN_MD5_ETAG = re.compile(r"^[0-9a-f]{32}$")
+AWS_ERRORS = (ClientError, BotoCoreError)
 
 
 class PublishError(RuntimeError):
@@ -59,28 +59,17 @@ class Clients:
     """The S3, CloudFront and DynamoDB clients publish uses, each made on first use (a run
     that invalidates nothing never pays for a CloudFront client) and each counted."""
 
-    SERVICES = ("s3", "cloudfront", "dynamodb")
-
-    def __init__(self, make: Callable[[str], Any] | None = None, **given: Any) -> None:
+    def __init__(self, make: Callable[[str], Any]) -> None:
         self.requests = RequestCounter()
         self._make = make
         self._clients: dict[str, Any] = {}
-        for service, client in given.items():
-            if service not in self.SERVICES:
-                raise TypeError(f"unknown service {service!r}")
-            self._adopt(service, client)
-
-    def _adopt(self, service: str, client: Any) -> Any:
-        self.requests.attach(client)
-        self._clients[service] = client
-        return client
 
     def _get(self, service: str) -> Any:
-        if service in self._clients:
-            return self._clients[service]
-        if self._make is None:
-            raise PublishError(f"no {service} client was given to publish")
-        return self._adopt(service, self._make(service))
+        if service not in self._clients:
+            client = self._make(service)
+            self.requests.attach(client)
+            self._clients[service] = client
+        return self._clients[service]
 
     @property
     def s3(self) -> Any:
@@ -97,7 +86,6 @@ class Clients:
     @classmethod
     def create(
         cls,
-        session: boto3.Session | None = None,
         endpoint_url: str | None = None,
         region: str | None = None,
         workers: int = DEFAULT_WORKERS,
@@ -105,18 +93,17 @@ class Clients:
         """Clients with standard retries (exponential backoff with jitter) and a connection
         pool as wide as the worker pool. A custom endpoint (moto, LocalStack) with no
         credentials configured gets dummy ones: those servers accept any."""
-        region = region or (session.region_name if session else None) or DEFAULT_REGION
-        if session is None:
-            local_without_credentials = endpoint_url and not (
-                os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")
+        region = region or DEFAULT_REGION
+        local_without_credentials = endpoint_url and not (
+            os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")
+        )
+        session = (
+            boto3.Session(
+                aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
             )
-            session = (
-                boto3.Session(
-                    aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
-                )
-                if local_without_credentials
-                else boto3.Session(region_name=region)
-            )
+            if local_without_credentials
+            else boto3.Session(region_name=region)
+        )
         config = Config(
             retries={"mode": "standard", "max_attempts": 5},
             max_pool_connections=max(10, workers),
@@ -154,6 +141,8 @@ def describe_error(error: BaseException, bucket: str | None = None) -> str:
         return f"{operation} failed: {code}: {message}"
     if isinstance(error, BotoCoreError):
         return str(error)
+    if isinstance(error, StoreUnavailable):
+        return f"DynamoDB unavailable ({error})"
     return f"{type(error).__name__}: {error}"
 
 
@@ -166,97 +155,9 @@ def list_remote(s3: Any, bucket: str) -> dict[str, RemoteObject]:
         for item in page.get("Contents", []):
             if item["Key"] == STATE_KEY:
                 continue
-            etag = item["ETag"].strip('"')
-            remote[item["Key"]] = RemoteObject(
-                item["Key"], etag, item["Size"], md5=etag if _PLAIN_MD5_ETAG.match(etag) else None
-            )
+            etag = unquoted_etag(item["ETag"])
+            remote[item["Key"]] = RemoteObject(item["Key"], etag, item["Size"], md5=md5_of_etag(etag))
     return remote
-
-
-@dataclass
-class PublishState:
-    """What publish learnt when it wrote each object, valid only while the object's ETag is the
-    one recorded (an object changed behind publish's back gets a new ETag and is inspected);
-    and the paths changed but not yet invalidated (kept by a failed run or --no-invalidate).
-    An object whose ETag moved since the state was written is invalidated too, which covers a
-    run killed before it could save anything."""
-
-    objects: dict[str, RemoteObject] = field(default_factory=dict)
-    pending_invalidation: list[str] = field(default_factory=list)
-
-    def apply_to(self, remote: dict[str, RemoteObject]) -> None:
-        for key, listed in remote.items():
-            known = self.objects.get(key)
-            if known is not None and known.etag == listed.etag and known.size == listed.size:
-                listed.md5 = known.md5 or listed.md5
-                listed.sha256 = known.sha256
-                listed.headers = known.headers
-
-    def changed_since(self, remote: dict[str, RemoteObject]) -> list[str]:
-        """Keys whose object changed or went after this state was written: an interrupted run
-        (or another tool) replaced them, so caches may still hold the old bytes."""
-        return sorted(
-            key
-            for key, known in self.objects.items()
-            if key not in remote or remote[key].etag != known.etag
-        )
-
-    def record(self, obj: RemoteObject) -> None:
-        self.objects[obj.key] = obj
-
-    def forget(self, key: str) -> None:
-        self.objects.pop(key, None)
-
-    def add_pending(self, paths: list[str], threshold: int) -> None:
-        if paths:
-            self.pending_invalidation = collapse_paths(
-                self.pending_invalidation + paths, threshold
-            )
-
-    def to_json(self) -> bytes:
-        header_sets: dict[Headers, int] = {}
-        objects = {}
-        for key, obj in sorted(self.objects.items()):
-            if obj.headers is None:
-                continue
-            entry: dict[str, Any] = {
-                "etag": obj.etag,
-                "size": obj.size,
-                "h": header_sets.setdefault(obj.headers, len(header_sets)),
-            }
-            if obj.md5 and obj.md5 != obj.etag:
-                entry["md5"] = obj.md5
-            if obj.sha256 and not _PLAIN_MD5_ETAG.match(obj.etag):
-                entry["sha256"] = obj.sha256
-            objects[key] = entry
-        document = {
-            "version": 1,
-            "headers": [[h.content_type, h.cache_control] for h in header_sets],
-            "objects": objects,
-            "pending_invalidation": self.pending_invalidation,
-        }
-        return json.dumps(document, separators=(",", ":")).encode()
-
-    @classmethod
-    def from_json(cls, data: bytes) -> "PublishState":
-        try:
-            document = json.loads(data)
-            headers = [Headers(*pair) for pair in document["headers"]]
-            objects = {
-                key: RemoteObject(
-                    key,
-                    entry["etag"],
-                    entry["size"],
-                    md5=entry.get("md5") or (entry["etag"] if _PLAIN_MD5_ETAG.match(entry["etag"]) else None),
-                    sha256=entry.get("sha256"),
-                    headers=headers[entry["h"]],
-                )
-                for key, entry in document["objects"].items()
-            }
-            return cls(objects, list(document.get("pending_invalidation", [])))
-        except (ValueError, KeyError, TypeError, IndexError):
-            # A damaged state only costs inspections: every object is then checked directly.
-            return cls()
 
 
 def read_state(s3: Any, bucket: str) -> PublishState:
@@ -288,12 +189,12 @@ def write_state(s3: Any, bucket: str, state: PublishState) -> int:
 def inspect_object(s3: Any, bucket: str, obj: RemoteObject) -> RemoteObject:
     """Fill in the stored headers and SHA-256 of one object with a HEAD request."""
     head = s3.head_object(Bucket=bucket, Key=obj.key)
-    etag = head["ETag"].strip('"')
+    etag = unquoted_etag(head["ETag"])
     return RemoteObject(
         obj.key,
         etag,
         head["ContentLength"],
-        md5=obj.md5 if etag == obj.etag else (etag if _PLAIN_MD5_ETAG.match(etag) else None),
+        md5=obj.md5 if etag == obj.etag else md5_of_etag(etag),
         sha256=head.get("Metadata", {}).get(SHA256_METADATA),
         headers=Headers(head.get("ContentType", ""), head.get("CacheControl", "")),
     )
@@ -322,11 +223,13 @@ def upload_object(
                 use_threads=False,  # the publish worker pool is the concurrency
             ),
         )
-        etag = s3.head_object(Bucket=bucket, Key=local.key)["ETag"].strip('"')
+        etag = unquoted_etag(s3.head_object(Bucket=bucket, Key=local.key)["ETag"])
     else:
-        etag = s3.put_object(
-            Bucket=bucket, Key=local.key, Body=local.path.read_bytes(), **_object_args(local)
-        )["ETag"].strip('"')
+        etag = unquoted_etag(
+            s3.put_object(
+                Bucket=bucket, Key=local.key, Body=local.path.read_bytes(), **_object_args(local)
+            )["ETag"]
+        )
     return RemoteObject(local.key, etag, local.size, local.md5, local.sha256, local.headers)
 
 
@@ -339,7 +242,7 @@ def copy_object_in_place(s3: Any, bucket: str, local: LocalFile) -> RemoteObject
         MetadataDirective="REPLACE",
         **_object_args(local),
     )
-    etag = result["CopyObjectResult"]["ETag"].strip('"')
+    etag = unquoted_etag(result["CopyObjectResult"]["ETag"])
     return RemoteObject(local.key, etag, local.size, local.md5, local.sha256, local.headers)
 
 
@@ -362,7 +265,7 @@ def delete_objects(s3: Any, bucket: str, keys: list[str]) -> list[str]:
     return deleted
 
 
-# -- CloudFront and DynamoDB -----------------------------------------------------------
+# -- CloudFront ---------------------------------------------------------------------------
 
 
 def create_invalidation(
@@ -390,14 +293,3 @@ def create_invalidation(
             DistributionId=distribution_id, Id=invalidation["Id"]
         )["Invalidation"]
     return invalidation["Id"]
-
-
-def register_page_keys(dynamodb: Any, table: str, keys: list[str], workers: int = 1) -> int:
-    """Add the page keys the counter does not know yet (existing counts are never written)."""
-    from counter_lambda.counter import StoreUnavailable
-    from counter_lambda.tables import register_pages
-
-    try:
-        return register_pages(dynamodb, table, keys, workers=workers)
-    except StoreUnavailable as error:
-        raise PublishError(f"page registration in {table} failed: DynamoDB unavailable ({error})") from error

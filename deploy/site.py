@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import runpy
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from .targets import PROJECT_ROOT
 
 
 class SiteBuildError(RuntimeError):
@@ -38,16 +39,13 @@ def build_site(
     override = dict(overrides or {})
     if output_path is not None:
         override["OUTPUT_PATH"] = str(Path(output_path).resolve())
-    settings_path = Path(settings_file)
-    if not settings_path.is_absolute():
-        settings_path = PROJECT_ROOT / settings_path
     pelican_log = logging.getLogger("pelican")
     collector = _ErrorCollector()
     pelican_log.addHandler(collector)
     previous_level = pelican_log.level
     pelican_log.setLevel(logging.WARNING)
     try:
-        settings = read_settings(str(settings_path), override=override)
+        settings = read_settings(str(_settings_path(settings_file)), override=override)
         Pelican(settings).run()
     finally:
         pelican_log.removeHandler(collector)
@@ -55,3 +53,21 @@ def build_site(
     if collector.messages:
         raise SiteBuildError("site build failed:\n  " + "\n  ".join(collector.messages))
     return Path(settings["OUTPUT_PATH"])
+
+
+def _settings_path(settings_file: str | os.PathLike) -> Path:
+    path = Path(settings_file)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def page_manifest_name(
+    settings_file: str | os.PathLike = "pelicanconf.py", overrides: dict | None = None
+) -> str:
+    """The file the visitor_counter plugin writes its page manifest to when building with
+    ``settings_file`` and ``overrides``: its ``manifest`` option, read by the plugin's own
+    option reader. The settings file is run without Pelican, which publish need not import."""
+    from plugins.visitor_counter.keys import read_options
+
+    settings = runpy.run_path(str(_settings_path(settings_file)))
+    settings.update(overrides or {})
+    return read_options(settings)["manifest"]

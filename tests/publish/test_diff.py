@@ -1,4 +1,4 @@
-"""The pure stages of publish (diff, plan, invalidation paths, the state document), alone."""
+"""The pure stages of publish (walk, diff, plan, invalidation paths), alone."""
 
 from __future__ import annotations
 
@@ -9,13 +9,9 @@ import pytest
 from hypothesis import given, strategies as st
 
 from deploy.diff import (
-    COPY,
-    DELETE,
-    UNCHANGED,
-    UPLOAD,
     Action,
+    ActionKind,
     PlanRefused,
-    RemoteObject,
     diff,
     invalidation_paths,
     make_plan,
@@ -24,7 +20,8 @@ from deploy.diff import (
     walk_local,
 )
 from deploy.headers import Headers, headers_for
-from deploy.remote import PublishState
+from deploy.objects import RemoteObject
+
 
 
 def site(tmp_path: Path, files: dict[str, bytes]) -> dict:
@@ -68,26 +65,26 @@ def test_diff_gives_every_action_a_reason(tmp_path):
     reasons = {a.key: (a.kind, a.reason) for a in diff(local, remote)}
 
     assert reasons == {
-        "css/a.css": (COPY, "headers differ: cache-control 'no-cache' -> 'public, max-age=3600'"),
-        "edited.html": (UPLOAD, "md5 differs"),
-        "gone.html": (DELETE, "not in the build output"),
-        "grown.html": (UPLOAD, "size differs (5 -> 6 bytes)"),
-        "new.html": (UPLOAD, "missing remotely"),
-        "same.html": (UNCHANGED, "same content and headers"),
+        "css/a.css": (ActionKind.COPY, "headers differ: cache-control 'no-cache' -> 'public, max-age=3600'"),
+        "edited.html": (ActionKind.UPLOAD, "md5 differs"),
+        "gone.html": (ActionKind.DELETE, "not in the build output"),
+        "grown.html": (ActionKind.UPLOAD, "size differs (5 -> 6 bytes)"),
+        "new.html": (ActionKind.UPLOAD, "missing remotely"),
+        "same.html": (ActionKind.UNCHANGED, "same content and headers"),
     }
-    assert {a.kind for a in diff(local, remote, force=True) if a.key != "gone.html"} == {UPLOAD}
+    assert {a.kind for a in diff(local, remote, force=True) if a.key != "gone.html"} == {ActionKind.UPLOAD}
 
 
 @given(st.dictionaries(st.from_regex(r"[a-z]{1,8}(/[a-z]{1,8}){0,2}\.(html|css|png)", fullmatch=True), st.binary(max_size=64), max_size=12))
 def test_a_bucket_holding_exactly_the_build_has_nothing_to_do(tmp_path_factory, files):
     local = site(tmp_path_factory.mktemp("out"), files)
-    assert {a.kind for a in diff(local, as_published(local))} <= {UNCHANGED}
+    assert {a.kind for a in diff(local, as_published(local))} <= {ActionKind.UNCHANGED}
 
 
 def test_a_sha256_from_metadata_decides_for_multipart_objects(tmp_path):
     local = site(tmp_path, {"big.bin": b"x" * 100})["big.bin"]
     multipart = RemoteObject("big.bin", "abc-2", 100, sha256=local.sha256, headers=local.headers)
-    assert [a.kind for a in diff({"big.bin": local}, {"big.bin": multipart})] == [UNCHANGED]
+    assert [a.kind for a in diff({"big.bin": local}, {"big.bin": multipart})] == [ActionKind.UNCHANGED]
     multipart.sha256 = "0" * 64
     assert [a.reason for a in diff({"big.bin": local}, {"big.bin": multipart})] == ["sha256 differs"]
 
@@ -109,7 +106,7 @@ def test_plan_orders_assets_then_pages_then_feeds_and_deletes_last(tmp_path):
 
     plan = make_plan(actions)
 
-    assert [sorted(a.key for a in phase) for phase in plan.phases] == [
+    assert [sorted(a.key for a in phase) for phase in plan.phases.values()] == [
         ["images/a.png", "js/counter.0123456789.js"],
         ["index.html", "posts/x/index.html"],
         ["counter-pages.json", "feeds/all.atom.xml"],
@@ -144,10 +141,10 @@ def test_url_forms_of_a_key(key, paths):
 def test_only_replaced_or_deleted_objects_are_invalidated():
     old = RemoteObject("posts/x/index.html", "0" * 32, 1)
     actions = [
-        Action(UPLOAD, "posts/new/index.html", "missing remotely"),
-        Action(UPLOAD, "posts/x/index.html", "md5 differs", remote=old),
-        Action(DELETE, "tags/gone/index.html", "not in the build output", remote=old),
-        Action(UNCHANGED, "index.html", "same content and headers", remote=old),
+        Action(ActionKind.UPLOAD, "posts/new/index.html", "missing remotely"),
+        Action(ActionKind.UPLOAD, "posts/x/index.html", "md5 differs", remote=old),
+        Action(ActionKind.DELETE, "tags/gone/index.html", "not in the build output", remote=old),
+        Action(ActionKind.UNCHANGED, "index.html", "same content and headers", remote=old),
     ]
     assert invalidation_paths(actions) == [
         "/posts/x/",
@@ -157,47 +154,3 @@ def test_only_replaced_or_deleted_objects_are_invalidated():
     ]
     assert invalidation_paths(actions, threshold=3) == ["/*"]
     assert invalidation_paths(actions, threshold=4) != ["/*"]
-
-
-def test_publish_state_round_trips_and_a_damaged_one_is_empty():
-    html = Headers("text/html; charset=utf-8", "public, max-age=0, must-revalidate")
-    state = PublishState(
-        {
-            "a.html": RemoteObject("a.html", "a" * 32, 3, md5="a" * 32, headers=html),
-            "big.bin": RemoteObject("big.bin", "b" * 32 + "-3", 9, sha256="c" * 64, headers=html),
-        },
-        ["/a.html"],
-    )
-
-    again = PublishState.from_json(state.to_json())
-
-    assert again == state
-    assert PublishState.from_json(b"{not json") == PublishState()
-    assert PublishState.from_json(b'{"headers": [], "objects": {"a": {"etag": "x", "size": 1, "h": 3}}}') == PublishState()
-
-
-def test_state_applies_only_to_objects_whose_etag_it_recorded():
-    html = Headers("text/html; charset=utf-8", "no-cache")
-    state = PublishState({"a.html": RemoteObject("a.html", "x-2", 3, sha256="f" * 64, headers=html)})
-    same = {"a.html": RemoteObject("a.html", "x-2", 3)}
-    rewritten = {"a.html": RemoteObject("a.html", "y-2", 3)}
-
-    state.apply_to(same)
-    state.apply_to(rewritten)
-
-    assert (same["a.html"].sha256, same["a.html"].headers) == ("f" * 64, html)
-    assert (rewritten["a.html"].sha256, rewritten["a.html"].headers) == (None, None)
-
-
-def test_state_names_objects_replaced_or_removed_since_it_was_written():
-    html = Headers("text/html; charset=utf-8", "no-cache")
-    state = PublishState(
-        {k: RemoteObject(k, etag, 1, headers=html) for k, etag in (("a", "1" * 32), ("b", "2" * 32), ("c", "3" * 32))}
-    )
-    listed = {
-        "a": RemoteObject("a", "1" * 32, 1),
-        "b": RemoteObject("b", "9" * 32, 1),
-        "new": RemoteObject("new", "4" * 32, 1),
-    }
-
-    assert state.changed_since(listed) == ["b", "c"]
