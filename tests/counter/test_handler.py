@@ -500,3 +500,23 @@ def test_the_import_reads_the_endpoint_and_table_from_the_environment(counter_mo
     assert json.loads(log_line)["outcome"] == "counted"
     client = counter_dynamodb_client(counter_moto_server_url)
     assert counter_views(client, "page#" + PAGE, table="table-from-env") == 1
+
+
+def test_the_lambda_never_imports_the_table_administration():
+    # The zip leaves tables.py out (terraform/counter.tf): importing it would fail in Lambda.
+    probe = (
+        "import json, sys, counter_lambda.handler; "
+        "print(json.dumps({name: name in sys.modules "
+        "for name in ('counter_lambda.counter', 'counter_lambda.tables')}))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "AWS_REGION": DEFAULT_REGION},
+        cwd=PROJECT_ROOT,
+        timeout=60,
+        check=True,
+    )
+    loaded = json.loads(run.stdout)
+    assert loaded == {"counter_lambda.counter": True, "counter_lambda.tables": False}
