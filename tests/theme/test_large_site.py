@@ -1,0 +1,107 @@
+"""The theme on a blog of several hundred posts and pages: small pages, and an edit that touches
+only the files that show what changed (publish uploads and invalidates exactly those)."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.theme.conftest import IDENTITY, build, words
+
+pytestmark = pytest.mark.slow
+
+POSTS = 700
+PAGES = 700
+PAGE_BUDGET = 30 * 1024  # bytes of HTML before compression
+TAGS = [f"topic-{n}" for n in range(40)]
+CATEGORIES = ["Engineering", "Operations", "Security", "Notes", "Tutorials", "Design"]
+CODE = "```python\ndef publish(site):\n    for key, body in site.items():\n        upload(key, body)\n```\n"
+
+
+def write_large_blog(root: Path) -> Path:
+    rng = random.Random(15)
+    content = root / "content"
+    (content / "posts").mkdir(parents=True)
+    (content / "pages").mkdir()
+    date = datetime(2019, 1, 1, 9, 0)
+    for n in range(1, POSTS + 1):
+        date += timedelta(days=rng.randint(1, 5))
+        tags = ", ".join(sorted(rng.sample(TAGS, rng.randint(1, 4))))
+        (content / "posts" / f"post-{n:04d}.md").write_text(
+            f"Title: Post number {n} about {rng.choice(TAGS)}\nDate: {date:%Y-%m-%d %H:%M}\n"
+            f"Category: {rng.choice(CATEGORIES)}\nTags: {tags}\nSlug: post-{n:04d}\n"
+            f"Summary: {words(30)}\n\n{words(350)}\n\n## A section\n\n{CODE}\n{words(350)}\n",
+            encoding="utf-8",
+        )
+    for n in range(1, PAGES + 1):
+        menu = "menu_order: 1\n" if n == 1 else ""
+        (content / "pages" / f"page-{n:04d}.md").write_text(
+            f"Title: Reference page {n}\nSlug: ref-{n:04d}\n{menu}\n{words(250)}\n", encoding="utf-8"
+        )
+    return content
+
+
+def html_digests(output: Path) -> dict[str, str]:
+    return {
+        path.relative_to(output).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in output.rglob("*.html")
+    }
+
+
+def changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+
+
+def retitle(source: Path, old: str, new: str) -> None:
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace(f"Title: {old}", f"Title: {new}", 1), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def large_blog(tmp_path_factory):
+    root = tmp_path_factory.mktemp("large-blog")
+    content = write_large_blog(root)
+    output = build(content, root / "first", **IDENTITY)
+    return content, output, html_digests(output)
+
+
+def test_every_page_stays_under_30_kb(large_blog):
+    _, output, digests = large_blog
+    assert len(digests) > POSTS + PAGES
+    sizes = {name: (output / name).stat().st_size for name in digests}
+    largest = max(sizes, key=sizes.get)
+    assert sizes[largest] < PAGE_BUDGET, (largest, sizes[largest])
+    ordered = sorted(sizes.values())
+    print(f"\n{len(sizes)} HTML files: largest {largest} {sizes[largest]} B, median {ordered[len(ordered) // 2]} B")
+
+
+def test_a_page_title_change_rewrites_that_page_only(large_blog, tmp_path):
+    content, _, before = large_blog
+    retitle(content / "pages" / "page-0350.md", "Reference page 350", "Reference page 350, revised")
+    try:
+        after = html_digests(build(content, tmp_path / "second", **IDENTITY))
+    finally:
+        retitle(content / "pages" / "page-0350.md", "Reference page 350, revised", "Reference page 350")
+    assert changed(before, after) == ["ref-0350/index.html"]
+
+
+def test_a_post_title_change_rewrites_the_post_its_neighbours_and_its_listings(large_blog, tmp_path):
+    content, first, before = large_blog
+    source = content / "posts" / "post-0350.md"
+    old = source.read_text(encoding="utf-8").splitlines()[0].removeprefix("Title: ")
+    retitle(source, old, old + ", revised")
+    try:
+        after = html_digests(build(content, tmp_path / "second", **IDENTITY))
+    finally:
+        retitle(source, old + ", revised", old)
+    # Every changed file shows the new title, and nothing else changed.
+    rewritten = changed(before, after)
+    for name in rewritten:
+        assert old + ", revised" in (tmp_path / "second" / name).read_text(encoding="utf-8"), name
+    assert {"posts/post-0350/index.html", "posts/post-0349/index.html", "posts/post-0351/index.html"} <= set(rewritten)
+    assert len(rewritten) <= 11, rewritten
+    print(f"\none post's title change rewrote {len(rewritten)} HTML files: {rewritten}")
