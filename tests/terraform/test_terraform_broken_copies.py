@@ -98,6 +98,7 @@ def test_parse_error_names_the_file(broken_copy):
     assert any(error.startswith("dns.tf: ") for error in checks.all_errors(copy))
 
 
+@pytest.mark.slow
 def test_checkov_fails_a_public_bucket(broken_copy):
     old, new = BREAKAGES["public bucket"][1:3]
     copy = broken_copy("site.tf", old, new)

@@ -7,6 +7,7 @@ import pytest
 from tests.terraform import terraform_checks as checks
 
 TERRAFORM = checks.TERRAFORM
+pytestmark = pytest.mark.slow  # checkov takes several seconds to load its checks
 
 
 @pytest.fixture(scope="module")
