@@ -104,13 +104,6 @@ def put_items(
     _each_chunk(send_chunk, items, BATCH_WRITE_LIMIT, workers)
 
 
-def _write_new_pages(
-    client: Any, table: str, pks: list[str], sleep: Callable[[float], None], workers: int
-) -> None:
-    items = [{HASH_KEY: {"S": pk}, VIEWS: {"N": "0"}} for pk in pks]
-    put_items(client, table, items, sleep=sleep, workers=workers)
-
-
 def register_pages(
     client: Any,
     table: str,
@@ -131,5 +124,6 @@ def register_pages(
     pks = sorted({page_pk(normalise_page_key(key)) for key in keys})
     existing = _existing_pks(client, table, pks, sleep, workers)
     missing = [pk for pk in pks if pk not in existing]
-    _write_new_pages(client, table, missing, sleep, workers)
+    new_pages = [{HASH_KEY: {"S": pk}, VIEWS: {"N": "0"}} for pk in missing]
+    put_items(client, table, new_pages, sleep=sleep, workers=workers)
     return len(missing)
