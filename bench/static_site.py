@@ -38,7 +38,8 @@ class _SiteHandler(SimpleHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        self.wfile.write(body)
+        with contextlib.suppress(ConnectionError):  # the page moved on before the count came
+            self.wfile.write(body)
 
     def send_head(self):
         local = Path(self.translate_path(self.path))
