@@ -1,1 +1,1 @@
-"""Publish the blog to AWS, resolve its targets, and run the same topology locally."""
+"""Publish the blog to AWS: build, diff against the bucket, upload, delete, invalidate, register pages; resolve its targets."""

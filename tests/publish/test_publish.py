@@ -16,6 +16,7 @@ from deploy.diff import PlanRefused
 from deploy.objects import STATE_KEY
 from deploy.publish import PublishOptions, publish
 from deploy.remote import PublishError
+from deploy.targets import DEFAULT_REGION
 from tests.publish.helpers import BUCKET, SITE, OperationLog, edit, write_site
 
 
@@ -414,7 +415,7 @@ def test_publishes_to_an_endpoint_url_without_any_configured_credentials(tmp_pat
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
         site = write_site(tmp_path / "output")
-        any_key = boto3.Session(aws_access_key_id="a", aws_secret_access_key="b", region_name="us-east-1")
+        any_key = boto3.Session(aws_access_key_id="a", aws_secret_access_key="b", region_name=DEFAULT_REGION)
         s3 = any_key.client("s3", endpoint_url=endpoint)
         s3.create_bucket(Bucket=BUCKET)
 
