@@ -2,7 +2,7 @@
 // - www.<apex> answers 301 to https://<apex><uri>?<query>, the query string kept as received;
 // - a URI ending in "/" gets "index.html", one whose last segment has no "." gets "/index.html",
 //   so S3 serves the page Pelican wrote at <path>/index.html.
-// tests/data/url_rewrite_cases.json is the shared table this and deploy/edge.py are tested on.
+// tests/data/url_rewrite_cases.json is the shared table this and devstack/edge.py are tested on.
 
 function queryString(querystring) {
   var parts = [];
