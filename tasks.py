@@ -1,4 +1,5 @@
-"""invoke tasks: thin wrappers over the ``deploy`` package. The Makefile calls these."""
+"""invoke tasks: thin wrappers over ``deploy`` (publish) and ``devstack`` (the offline stack).
+The Makefile calls these."""
 
 from __future__ import annotations
 
