@@ -20,6 +20,9 @@ OUTPUT_PATH = "output"
 DELETE_OUTPUT_DIRECTORY = False
 
 TIMEZONE = "Europe/London"
+# A post dated in the future is held back (built as a draft) until its date; the deploy
+# workflow's daily run publishes it then.
+WITH_FUTURE_DATES = False
 DEFAULT_LANG = "en"
 DEFAULT_DATE_FORMAT = "%-d %B %Y"
 
