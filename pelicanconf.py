@@ -28,7 +28,7 @@ DEFAULT_DATE_FORMAT = "%-d %B %Y"
 
 THEME = "theme"
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["visitor_counter", "post_neighbors", "menu_pages", "pelican.plugins.sitemap"]
+PLUGINS = ["visitor_counter", "post_neighbors", "menu_pages", "sitemap_xml"]
 
 VISITOR_COUNTER = {
     "enabled": True,
@@ -62,12 +62,6 @@ ROBOTS_SAVE_AS = "robots.txt"
 # The archives page lists every post grouped by year up to this many posts; past it, the years
 # with their counts (each year has its own page).
 ARCHIVES_INLINE_MAX = 60
-
-SITEMAP = {
-    "format": "xml",
-    # Only pages worth a search result: not the 404, robots.txt or the numbered index pages.
-    "exclude": [r"^404\.html$", r"^robots\.txt$", r"(^|/)page/\d+/$"],
-}
 
 DEFAULT_PAGINATION = 10
 PAGINATION_PATTERNS = (

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
-from tests.theme.conftest import IDENTITY, SITEURL, build, write_content
+import pytest
+
+from tests.theme.conftest import IDENTITY, PROJECT_ROOT, SITEURL, build, write_content
 
 
 class Page(HTMLParser):
@@ -235,3 +238,15 @@ def test_theme_script_runs_before_first_paint_from_the_sites_own_origin(site):
     css = (site / "theme" / "css" / "main.css").read_text()
     assert ':root[data-theme="dark"]' in css and "prefers-color-scheme: dark" in css
     assert "--img-backdrop" in css and "@media print" in css
+
+
+def test_a_failed_build_does_not_stop_later_builds_writing_the_sitemap(tmp_path):
+    broken_theme = tmp_path / "theme"
+    shutil.copytree(PROJECT_ROOT / "theme", broken_theme)
+    index = broken_theme / "templates" / "index.html"
+    index.write_text(index.read_text().replace("{% block content %}", "{% block content %}{{ no_such_function() }}", 1))
+    content = write_content(tmp_path)
+    with pytest.raises(Exception):
+        build(content, tmp_path / "broken", THEME=str(broken_theme))
+    output = build(content, tmp_path / "out", SITEURL=SITEURL)
+    assert f"<loc>{SITEURL}/posts/first/</loc>" in (output / "sitemap.xml").read_text()
