@@ -6,10 +6,13 @@ CHECKOV_VENV := .venv-checkov
 AWSCLI_VENV := .venv-awscli
 INVOKE := $(BIN)/invoke
 
-.PHONY: help install serve build test test-fast publish bench clean distclean browser tools
+.PHONY: help install serve preview new-post build test test-fast publish bench clean distclean browser tools
 
 help:
-	@echo "make serve    build the site and run the whole stack locally (no AWS account needed)"
+	@echo "make serve    run the whole stack locally as a live preview: every save shows in the browser"
+	@echo "               (CONTENT=folder SETTINGS=file to serve another site, PORT=8080)"
+	@echo "make preview  serve the production build (publishconf.py: no drafts) locally"
+	@echo "make new-post TITLE=\"...\"  write a dated draft post and print its preview URL"
 	@echo "make test     install what is missing and run every test, browser tests included"
 	@echo "make test-fast  the quick tests only (no browser, nothing marked slow): under a minute"
 	@echo "make publish  build with publishconf.py and deploy to the stack in terraform outputs"
@@ -60,8 +63,17 @@ browser:
 build: install
 	$(INVOKE) build
 
+# CONTENT and SETTINGS serve another site: make serve CONTENT=path/to/content SETTINGS=mysite.py
+SITE_ARGS = $(if $(CONTENT),--content '$(CONTENT)') $(if $(SETTINGS),--settings '$(SETTINGS)')
+
 serve: install
-	$(INVOKE) serve $(SERVE_ARGS)
+	$(INVOKE) serve $(SITE_ARGS) $(SERVE_ARGS)
+
+preview: install
+	$(INVOKE) preview $(SITE_ARGS)
+
+new-post: install
+	$(INVOKE) new-post --title '$(subst ','\'',$(TITLE))' $(if $(CONTENT),--content '$(CONTENT)')
 
 test: install tools browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

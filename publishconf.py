@@ -15,3 +15,10 @@ FEED_ALL_ATOM = "feeds/all.atom.xml"
 CATEGORY_FEED_ATOM = "feeds/{slug}.atom.xml"
 
 DELETE_OUTPUT_DIRECTORY = True
+
+# Drafts (`Status: draft`) and posts dated in the future are for `make serve` only: the published
+# build writes neither, so publish never uploads them. A future post goes live with the first
+# publish on or after its date.
+WITH_FUTURE_DATES = False
+DRAFT_SAVE_AS = ""
+DRAFT_PAGE_SAVE_AS = ""

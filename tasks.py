@@ -24,13 +24,48 @@ def build(c, output="output"):
     help={
         "port": "edge port (default 8000, or $PORT)",
         "persist": "keep the local AWS state between runs in .local-state/",
+        "content": "content folder to serve instead of the settings' PATH",
+        "settings": "Pelican settings file (default: pelicanconf.py)",
     }
 )
-def serve(c, port=None, persist=False):
-    """Run the whole stack locally: moto (S3, DynamoDB, CloudFront) + the local edge."""
+def serve(c, port=None, persist=False, content=None, settings=None):
+    """Run the whole stack locally as a live preview: every save rebuilds, republishes, reloads."""
     from devstack.stack import serve as serve_stack
 
-    serve_stack(port=int(port or os.environ.get("PORT", 8000)), persist=persist)
+    serve_stack(port=port or os.environ.get("PORT", 8000), persist=persist, content=content, settings=settings)
+
+
+@task(
+    help={
+        "port": "edge port (default 8000, or $PORT)",
+        "content": "content folder to serve instead of the settings' PATH",
+        "settings": "Pelican settings file (default: publishconf.py)",
+    }
+)
+def preview(c, port=None, content=None, settings=None):
+    """Serve the production build (publishconf.py: no drafts, no future posts) through the local stack."""
+    from devstack.stack import serve as serve_stack
+
+    serve_stack(port=port or os.environ.get("PORT", 8000), content=content, settings=settings, production=True)
+
+
+@task(
+    help={
+        "title": "the post's title",
+        "content": "content folder (default: the settings' PATH)",
+        "settings": "Pelican settings file (default: pelicanconf.py)",
+    }
+)
+def new_post(c, title="", content=None, settings="pelicanconf.py"):
+    """Write a dated Markdown post (a draft) and print its path and preview URL."""
+    from devstack.authoring import PostExists, new_post as write_post
+
+    try:
+        path, url = write_post(title, settings, content)
+    except (ValueError, PostExists) as error:
+        raise SystemExit(f"error: {error}") from None
+    port = os.environ.get("PORT", 8000)
+    print(f"wrote {path}\npreview: http://127.0.0.1:{port}{url}  (make serve; remove 'Status: draft' to publish it)")
 
 
 @task(

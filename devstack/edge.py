@@ -11,6 +11,10 @@ What it reproduces from the Terraform stack, so that what works locally works in
   custom ``Permissions-Policy``);
 - the ``/api/*`` behaviour: no caching, the request handed to the Lambda handler as an
   API Gateway v2 event, its response returned as is.
+
+With a :class:`~devstack.livereload.PreviewChannel` (``make serve`` only) it also adds the
+preview script to the HTML it serves and answers the dev-only ``/_dev/*`` routes; nothing of
+that exists in CloudFront or in the bucket.
 """
 
 from __future__ import annotations
@@ -27,6 +31,16 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from devstack.livereload import (
+    DEV_PREFIX,
+    EVENTS_PATH,
+    KEEPALIVE_SECONDS,
+    STATUS_PATH,
+    PreviewChannel,
+    event_bytes,
+    with_preview_script,
+)
 
 log = logging.getLogger(__name__)
 
@@ -193,9 +207,10 @@ class EdgeServer(ThreadingHTTPServer):
     # concurrent hits) arrives faster than the accept loop takes them.
     request_queue_size = 128
 
-    def __init__(self, address, origin: SiteOrigin, api_handler: LambdaHandler):
+    def __init__(self, address, origin: SiteOrigin, api_handler: LambdaHandler, preview: PreviewChannel | None = None):
         self.origin = origin
         self.api_handler = api_handler
+        self.preview = preview
         super().__init__(address, EdgeRequestHandler)
 
     @property
@@ -244,6 +259,8 @@ class EdgeRequestHandler(BaseHTTPRequestHandler):
         try:
             if split.path.startswith(API_PREFIX) or split.path == API_PREFIX.rstrip("/"):
                 self._api(split.path, split.query)
+            elif self.server.preview is not None and split.path.startswith(DEV_PREFIX):
+                self._dev(split.path)
             elif self.command in ("GET", "HEAD"):
                 self._site(split.path, split.query)
             else:
@@ -288,15 +305,55 @@ class EdgeRequestHandler(BaseHTTPRequestHandler):
             return self._send(decision.status, {"Location": decision.location}, b"")
         key = unquote(decision.uri).lstrip("/")
         readable = key and key not in PRIVATE_KEYS
-        found = self.server.origin.get(key, self.headers.get("If-None-Match")) if readable else None
+        # A preview page carries the build generation it was served at: never answer 304.
+        validator = None if self.server.preview is not None else self.headers.get("If-None-Match")
+        found = self.server.origin.get(key, validator) if readable else None
         if found is None:
             page = self.server.origin.get(NOT_FOUND_PAGE)
             if page is None:
                 return self._send(HTTPStatus.NOT_FOUND, {"Content-Type": "text/plain"}, b"404 not found\n")
             _, headers, body = page
-            return self._send(HTTPStatus.NOT_FOUND, with_security_headers(headers), body)
+            return self._send(HTTPStatus.NOT_FOUND, with_security_headers(headers), self._previewed(headers, body))
         status, headers, body = found
-        self._send(status, with_security_headers(headers), body)
+        self._send(status, with_security_headers(headers), self._previewed(headers, body))
+
+    def _previewed(self, headers: dict[str, str], body: bytes) -> bytes:
+        if self.server.preview is None or not headers.get("Content-Type", "").startswith("text/html"):
+            return body
+        return with_preview_script(body, self.server.preview.status()["generation"])
+
+    # --- /_dev/*: the preview's channel (make serve only) --------------------------------------
+
+    def _dev(self, path: str):
+        preview = self.server.preview
+        if path == EVENTS_PATH and self.command == "GET":
+            return self._event_stream(preview)
+        if path == STATUS_PATH:
+            return self._send(200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(preview.status()).encode())
+        asset = preview.asset(path)
+        if asset is None:
+            return self._send(HTTPStatus.NOT_FOUND, {"Content-Type": "text/plain"}, b"404 not found\n")
+        content_type, body = asset
+        self._send(200, with_security_headers({"Content-Type": content_type, "Cache-Control": "no-store"}), body)
+
+    def _event_stream(self, preview: PreviewChannel):
+        self.send_response(200)
+        for name, value in with_security_headers({"Content-Type": "text/event-stream", "Cache-Control": "no-store"}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.close_connection = True
+        status = preview.status()
+        self.wfile.write(event_bytes(status))
+        self.wfile.flush()
+        seen = status["generation"]
+        while not preview.closed:
+            status = preview.wait_for_build(seen, KEEPALIVE_SECONDS)
+            if status is None:
+                self.wfile.write(b": keep-alive\n\n")
+            else:
+                seen = status["generation"]
+                self.wfile.write(event_bytes(status))
+            self.wfile.flush()
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -334,9 +391,11 @@ def _lambda_response(result) -> tuple[int, dict[str, str], bytes]:
     return int(result["statusCode"]), headers, payload
 
 
-def start_edge(host: str, port: int, origin: SiteOrigin, api_handler: LambdaHandler) -> tuple[EdgeServer, threading.Thread]:
+def start_edge(
+    host: str, port: int, origin: SiteOrigin, api_handler: LambdaHandler, preview: PreviewChannel | None = None
+) -> tuple[EdgeServer, threading.Thread]:
     """Bind (raising OSError when the port is taken) and serve in a background thread."""
-    server = EdgeServer((host, port), origin, api_handler)
+    server = EdgeServer((host, port), origin, api_handler, preview)
     thread = threading.Thread(target=server.serve_forever, name="local-edge", daemon=True)
     thread.start()
     return server, thread

@@ -7,6 +7,12 @@ site, publish it with the real publish code, register its pages, then serve it t
 ``AWS_ENDPOINT_URL`` (or ``endpoint_url=``) points everything at another AWS-compatible endpoint
 such as LocalStack or DynamoDB Local instead of the embedded moto server.
 
+Live preview (``live=True``, what ``make serve`` runs): the site is built with the preview
+overrides (drafts and future posts shown, content cache on, stale files removed), a watcher
+rebuilds on every change of the content, theme, plugins or settings and republishes only what
+changed (:mod:`devstack.rebuild`), and the edge tells open pages to reload
+(:mod:`devstack.livereload`). A failed rebuild publishes nothing.
+
 Persistence: moto keeps its state in memory only, so ``persist=True`` snapshots the counter
 table (counts and today's visitor markers) to ``.local-state/counter-table.json`` when the stack
 stops and loads it back when it starts. The bucket needs no snapshot: it is republished from
@@ -27,19 +33,30 @@ import urllib.request
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from counter_lambda.tables import put_items
 from deploy.environment import patched_environ
-from deploy.site import build_site
+from deploy.site import BuildReport, build_site, page_manifest_name, read_pelican_settings, run_build
 from deploy.targets import PROJECT_ROOT
 from devstack.edge import EdgeServer, SiteOrigin, start_edge
+from devstack.livereload import PreviewChannel
 from devstack.provision import Provisioned, StackNames, provision
+from devstack.rebuild import PreviewSources, Rebuild, SiteWatcher, changed_url_paths
 
 log = logging.getLogger(__name__)
 
 STATE_DIR = PROJECT_ROOT / ".local-state"
 # moto accepts any credentials; fixed ones keep real credentials out of local traffic.
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local"}
+# How the live preview builds, whatever the settings file says: stale files go (a deleted post
+# disappears), Pelican's content cache skips re-reading unchanged posts.
+PREVIEW_OVERRIDES = {
+    "DELETE_OUTPUT_DIRECTORY": True,
+    "CACHE_CONTENT": True,
+    "LOAD_CONTENT_CACHE": True,
+    "CONTENT_CACHING_LAYER": "reader",
+}
 
 
 @dataclass
@@ -51,12 +68,21 @@ class DevStack:
     output_dir: Path = PROJECT_ROOT / "output"
     build: bool = True
     names: StackNames = field(default_factory=StackNames)
+    settings_file: str | Path = "pelicanconf.py"
+    content_path: Path | None = None  # None: the settings' PATH
+    overrides: dict = field(default_factory=dict)  # Pelican settings on top of the file's
+    live: bool = False  # watch, rebuild, republish, reload open pages
+    say: Callable[[str], None] = print  # where the live preview reports each rebuild
 
     def __post_init__(self):
         self._moto = None
         self.edge: EdgeServer | None = None
         self.aws: Provisioned | None = None
         self._environment = ExitStack()
+        self.preview: PreviewChannel | None = PreviewChannel() if self.live else None
+        self.watcher: SiteWatcher | None = None
+        self.last_build: Rebuild | None = None
+        self._rebuilding = threading.Lock()
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -67,18 +93,32 @@ class DevStack:
         self.aws = provision(self.names, self.endpoint_url)
         if self.persist:
             self._restore_counts()
-        if self.build:
-            build_site("pelicanconf.py", self.output_dir)
-        self.publish()
+        if self.live:
+            # The first build publishes what it could build, problems or not: there is no
+            # earlier good site to keep. The open pages show the problems until they are fixed.
+            self.rebuild(publish_failed=True)
+        else:
+            if self.build:
+                build_site(self.settings_file, self.output_dir, self.overrides, self.content_path)
+            self.publish()
         handler = self._counter_handler()
         try:
-            self.edge, _ = start_edge(self.host, self.port, SiteOrigin(self.s3, self.names.bucket), handler)
+            self.edge, _ = start_edge(
+                self.host, self.port, SiteOrigin(self.s3, self.names.bucket), handler, self.preview
+            )
         except OSError as error:
             self.stop()
             raise PortInUse.at(self.host, self.port, error) from error
+        if self.live:
+            self.watcher = SiteWatcher(self._sources(), self.rebuild, self.say).start()
         return self
 
     def stop(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+        if self.preview is not None:
+            self.preview.close()
         if self.edge is not None:
             self.edge.shutdown()
             self.edge.server_close()
@@ -148,9 +188,9 @@ class DevStack:
             wanted.update(LOCAL_CREDENTIALS)
         self._environment.enter_context(patched_environ(**wanted))
 
-    def publish(self) -> None:
+    def publish(self):
         """Publish ``output/`` into the local bucket and register its pages, with the real publish code."""
-        from deploy.publish import publish
+        from deploy.publish import PublishOptions, publish
 
         summary = publish(
             self.output_dir,
@@ -159,8 +199,43 @@ class DevStack:
             table=self.names.table,
             endpoint_url=self.endpoint_url,
             region=self.names.region,
+            options=PublishOptions(page_manifest=page_manifest_name(self.settings_file, self.overrides)),
         )
         log.info("%s", summary.line())
+        return summary
+
+    # --- the live preview ----------------------------------------------------------------------
+
+    def build_preview(self) -> BuildReport:
+        overrides = {**PREVIEW_OVERRIDES, "CACHE_PATH": str(self.output_dir.parent / f".{self.output_dir.name}-cache")}
+        return run_build(self.settings_file, self.output_dir, {**overrides, **self.overrides}, self.content_path)
+
+    def rebuild(self, publish_failed: bool = False) -> Rebuild:
+        """Build; publish what changed (only when the build is good, unless ``publish_failed``);
+        report to the terminal and to the open pages."""
+        with self._rebuilding:
+            started = time.perf_counter()
+            report = self.build_preview()
+            result = Rebuild(report, time.perf_counter() - started)
+            for problem in report.problems:
+                self.say(f"  {problem}")
+            if report.ok or publish_failed:
+                published = time.perf_counter()
+                summary = self.publish()
+                result.publish_seconds = time.perf_counter() - published
+                result.changed_paths = changed_url_paths(summary.actions)
+                result.summary_line = summary.line()
+            self.last_build = result
+            if self.preview is not None:
+                self.preview.announce(report.ok, result.changed_paths, report.problems)
+            self.say(_rebuild_line(result))
+            return result
+
+    def _sources(self) -> PreviewSources:
+        settings = read_pelican_settings(self.settings_file, self.overrides)
+        if self.content_path is not None:
+            settings["PATH"] = str(Path(self.content_path).resolve())
+        return PreviewSources.from_settings(_settings_file_path(self.settings_file), settings)
 
     def _counter_handler(self):
         from counter_lambda import handler as counter_handler
@@ -204,29 +279,99 @@ class DevStack:
         log.info("restored %d counter items from %s", len(items), self._snapshot)
 
 
+def _settings_file_path(settings_file: str | Path) -> Path:
+    from deploy.site import settings_path
+
+    return settings_path(settings_file)
+
+
+def _rebuild_line(result: Rebuild) -> str:
+    took = f"build {result.build_seconds:.2f} s"
+    if not result.ok:
+        errors = len(result.report.errors)
+        kept = "the last good site is still served" if not result.summary_line else "published what built"
+        return f"build failed ({errors} error{'s' if errors != 1 else ''}, {took}): {kept}"
+    pages = len(result.changed_paths)
+    return f"rebuilt ({took}, publish {result.publish_seconds:.2f} s): {result.summary_line.split(';')[0]}; {pages} URL paths changed"
+
+
 class PortInUse(RuntimeError):
     @classmethod
     def at(cls, host: str, port: int, error: OSError) -> "PortInUse":
         return cls(f"cannot listen on {host}:{port} ({error.strerror}); set PORT to a free port")
 
 
-def serve(port: int = 8000, persist: bool = False, host: str = "127.0.0.1") -> None:
-    """``make serve``: start the stack, print the URL, run until Ctrl-C, stop cleanly."""
+class ServeError(ValueError):
+    """A bad value for ``make serve``/``make preview``: one line, no traceback."""
+
+
+def parse_port(value) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise ServeError(f"PORT must be a port number from 0 to 65535, not {text!r}")
+    return int(text)
+
+
+def checked_sources(content: str | None, settings: str | None) -> tuple[Path | None, Path]:
+    """The content folder and settings file ``make serve`` was given, checked before anything starts."""
+    settings_file = Path(settings) if settings else PROJECT_ROOT / "pelicanconf.py"
+    if not settings_file.is_file():
+        raise ServeError(f"settings file {settings_file} does not exist")
+    content_path = None
+    if content:
+        content_path = Path(content)
+        if not content_path.is_dir():
+            raise ServeError(f"content folder {content_path} does not exist")
+    return (content_path.resolve() if content_path else None), settings_file.resolve()
+
+
+def serve(
+    port=8000,
+    persist: bool = False,
+    host: str = "127.0.0.1",
+    content: str | None = None,
+    settings: str | None = None,
+    production: bool = False,
+) -> None:
+    """``make serve``: start the stack with the live preview, print the URL, rebuild on every
+    save until Ctrl-C, stop cleanly. ``production=True`` is ``make preview``: the site as
+    ``publishconf.py`` builds it (no drafts, no preview script), built once."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for noisy in ("werkzeug", "botocore", "boto3", "urllib3"):
+    for noisy in ("werkzeug", "botocore", "boto3", "urllib3", "deploy.publish", "devstack.stack"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     started = time.perf_counter()
-    stack = DevStack(host=host, port=port, persist=persist)
     try:
-        stack.start()
+        port = parse_port(port)
+        content_path, settings_file = checked_sources(content, settings or ("publishconf.py" if production else None))
+    except ServeError as error:
+        raise SystemExit(f"error: {error}") from None
+    output_dir = STATE_DIR / f"{'production' if production else 'preview'}-{port}"
+    stack = DevStack(
+        host=host, port=port, persist=persist, output_dir=output_dir,
+        settings_file=settings_file, content_path=content_path, live=not production,
+    )
+    environment = ExitStack()
+    if production:
+        # publishconf.py reads SITEURL from the environment: the local edge is the site.
+        site_url = f"http://{host}:{port}"
+        environment.enter_context(patched_environ(SITEURL=site_url))
+        stack.overrides = {"SITEURL": site_url}
+    try:
+        with environment:
+            stack.start()
     except PortInUse as error:
+        raise SystemExit(f"error: {error}") from None
+    except Exception as error:  # noqa: BLE001 - a build that cannot start is one line, not a traceback
+        stack.stop()
         raise SystemExit(f"error: {error}") from None
     stopping = threading.Event()
     # Explicit handlers: a shell that starts us in the background would leave SIGINT ignored.
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, lambda *_: stopping.set())
+    what = "the production build (publishconf.py)" if production else "live: every save rebuilds and reloads the page"
     print(
         f"\n  Field Notes is running at {stack.url}/  (ready in {time.perf_counter() - started:.1f} s)\n"
+        f"  Serving {what}; content {stack.content_path or 'from ' + settings_file.name}\n"
         f"  AWS endpoint (moto): {stack.endpoint_url}   bucket {stack.names.bucket}   table {stack.names.table}\n"
         f"  Counts {'are kept in .local-state/' if persist else 'last while this runs (--persist keeps them)'}."
         "  Ctrl-C stops.\n",
