@@ -19,18 +19,23 @@ locals {
       description = "GitHub Actions publish: sync the site bucket, invalidate, register pages"
       subjects    = local.github_release_subjects
       statements  = local.deploy_statements
+      bounded     = true
     }
     terraform_apply = {
       name        = "${var.project_name}-terraform-apply"
       description = "GitHub Actions terraform apply of this stack"
       subjects    = local.github_release_subjects
-      statements  = concat(local.stack_read_statements, local.stack_write_statements, local.pass_role_statements, local.state_write_statements)
+      statements  = concat(local.stack_read_statements, local.stack_write_statements, local.bounded_role_statements, local.pass_role_statements, local.state_write_statements)
+      # Made by an administrator and changed only by one: without the boundary on its own role,
+      # bounded_role_statements never let it write its own policies (boundary.tf).
+      bounded = false
     }
     terraform_plan = {
       name        = "${var.project_name}-terraform-plan"
       description = "GitHub Actions terraform plan on pull requests (read-only)"
       subjects    = local.github_pull_request_subjects
       statements  = concat(local.stack_read_statements, local.state_read_statements)
+      bounded     = true
     }
   } : role => settings if local.github_enabled }
 
@@ -43,6 +48,7 @@ locals {
   log_group_arn    = "arn:${local.partition}:logs:${var.aws_region}:${local.account_id}:log-group"
   apigateway_arn   = "arn:${local.partition}:apigateway:${var.aws_region}::"
   iam_arn          = "arn:${local.partition}:iam::${local.account_id}"
+  budget_arn       = "arn:${local.partition}:budgets::${local.account_id}:budget/${var.project_name}-monthly"
   wafv2_global_arn = "arn:${local.partition}:wafv2:us-east-1:${local.account_id}:global"
   stack_log_groups = ["/aws/lambda/${local.counter_function_name}", "/aws/apigateway/${var.project_name}-counter"]
   stack_log_group_arns = flatten([
@@ -131,13 +137,27 @@ locals {
       read      = ["apigateway:GET"]
       write     = ["apigateway:POST", "apigateway:PATCH", "apigateway:PUT", "apigateway:DELETE"]
     }
+    # Creating a role and writing its policies are in bounded_role_statements below: only with
+    # the permissions boundary attached.
     Roles = {
       resources = ["${local.iam_arn}:role/${var.project_name}-*"]
       read      = ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"]
       write = [
-        "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy",
-        "iam:TagRole", "iam:UntagRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:ListInstanceProfilesForRole",
+        "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy",
+        "iam:TagRole", "iam:UntagRole", "iam:ListInstanceProfilesForRole",
       ]
+    }
+    # Read only: the boundary is the ceiling of what the apply role may create, so it may not
+    # change it. An administrator applies a change to it (docs/deploy.md).
+    PermissionsBoundary = {
+      resources = [local.permissions_boundary_arn]
+      read      = ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions"]
+      write     = []
+    }
+    Budget = {
+      resources = [local.budget_arn]
+      read      = ["budgets:ViewBudget", "budgets:ListTagsForResource"]
+      write     = ["budgets:ModifyBudget", "budgets:TagResource", "budgets:UntagResource"]
     }
     GitHubOidcProvider = {
       resources = ["${local.iam_arn}:oidc-provider/token.actions.githubusercontent.com"]
@@ -181,6 +201,18 @@ locals {
       resources  = concat(access.resources, lookup(access, "also_written", []))
       conditions = []
     } if length(access.write) > 0
+  ]
+
+  # A role of the stack may be created, and its inline policies written, only with the permissions
+  # boundary on it: whatever an apply writes, no role can do more than the boundary allows.
+  # Never granted: iam:DeleteRolePermissionsBoundary, iam:AttachRolePolicy (no managed policies).
+  bounded_role_statements = [
+    {
+      sid        = "ManageRolesWithinBoundary"
+      actions    = ["iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary"]
+      resources  = ["${local.iam_arn}:role/${var.project_name}-*"]
+      conditions = [{ test = "StringEquals", variable = "iam:PermissionsBoundary", values = [local.permissions_boundary_arn] }]
+    },
   ]
 
   # The Lambda's execution role, handed to that Lambda only.
@@ -233,6 +265,8 @@ resource "aws_iam_role" "github" {
   description          = each.value.description
   assume_role_policy   = data.aws_iam_policy_document.github_trust[each.key].json
   max_session_duration = 3600
+
+  permissions_boundary = each.value.bounded ? aws_iam_policy.permissions_boundary.arn : null
 }
 
 data "aws_iam_policy_document" "github" {

@@ -93,6 +93,8 @@ resource "aws_iam_role" "counter_lambda" {
   name               = "${var.project_name}-counter-lambda"
   description        = "Runs the visitor counter Lambda"
   assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+
+  permissions_boundary = aws_iam_policy.permissions_boundary.arn
 }
 
 data "aws_iam_policy_document" "counter_lambda" {
@@ -154,10 +156,16 @@ resource "aws_lambda_function" "counter" {
   depends_on = [aws_iam_role_policy.counter_lambda]
 }
 
+# The execute-api endpoint stays on: it is CloudFront's origin. Disabling it would cut CloudFront
+# off too, unless a custom domain took its place, and that name would be just as public (DNS,
+# certificate logs). HTTP APIs take no resource policy, so a direct call is refused by the
+# handler's x-origin-verify check, and the stage throttle and the cost budget bound what such
+# calls cost (docs/deploy.md, "Throttling and cost").
 resource "aws_apigatewayv2_api" "counter" {
-  name          = "${var.project_name}-counter"
-  description   = "Visitor counter; reached through CloudFront at /api/*"
-  protocol_type = "HTTP"
+  name                         = "${var.project_name}-counter"
+  description                  = "Visitor counter; reached through CloudFront at /api/*"
+  protocol_type                = "HTTP"
+  disable_execute_api_endpoint = false
 }
 
 resource "aws_apigatewayv2_integration" "counter" {

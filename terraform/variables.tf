@@ -63,10 +63,13 @@ variable "log_retention_days" {
   }
 }
 
+# The stage throttle is shared by readers (through CloudFront) and anyone calling the public
+# execute-api URL directly: the limits must admit a real spike, and the budget below bounds what
+# a flood can cost. docs/deploy.md, "Throttling and cost", gives the reasoning and the figures.
 variable "api_throttle_rate_limit" {
-  description = "Steady-state requests per second the counter API accepts (all routes together); above it callers get 429."
+  description = "Steady-state requests per second the counter API accepts (all routes together); above it callers get 429 and the widget shows a dash."
   type        = number
-  default     = 20
+  default     = 200
 
   validation {
     condition     = var.api_throttle_rate_limit >= 1 && var.api_throttle_rate_limit <= 10000
@@ -75,9 +78,9 @@ variable "api_throttle_rate_limit" {
 }
 
 variable "api_throttle_burst_limit" {
-  description = "Burst of concurrent requests the counter API accepts above the rate limit."
+  description = "Requests the counter API accepts at once above the rate limit (the token bucket's size)."
   type        = number
-  default     = 40
+  default     = 400
 
   validation {
     condition     = var.api_throttle_burst_limit >= 1 && var.api_throttle_burst_limit <= 5000 && floor(var.api_throttle_burst_limit) == var.api_throttle_burst_limit
@@ -198,6 +201,50 @@ variable "state_key" {
   validation {
     condition     = can(regex("^[A-Za-z0-9!_.*'()/-]+$", var.state_key)) && !startswith(var.state_key, "/")
     error_message = "state_key must be a relative S3 object key such as blog/terraform.tfstate."
+  }
+}
+
+variable "enable_cost_budget" {
+  description = "Create a monthly AWS Budgets cost budget for the account that emails budget_alert_email (budgets with alerts only are free)."
+  type        = bool
+  default     = true
+}
+
+variable "monthly_budget_usd" {
+  description = "Monthly cost in US dollars the budget alerts on (the whole account's spend)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.monthly_budget_usd >= 1 && var.monthly_budget_usd <= 100000
+    error_message = "monthly_budget_usd must be between 1 and 100000 US dollars."
+  }
+}
+
+variable "budget_alert_threshold_percent" {
+  description = "Percentage of monthly_budget_usd actually spent at which the budget emails; a second email goes when the month's forecast passes 100%."
+  type        = number
+  default     = 80
+
+  validation {
+    condition     = var.budget_alert_threshold_percent >= 1 && var.budget_alert_threshold_percent <= 1000 && floor(var.budget_alert_threshold_percent) == var.budget_alert_threshold_percent
+    error_message = "budget_alert_threshold_percent must be a whole number between 1 and 1000."
+  }
+}
+
+variable "budget_alert_email" {
+  description = "Address the cost budget emails when spend or forecast passes its thresholds; required while enable_cost_budget is true."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.budget_alert_email == "" || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.budget_alert_email))
+    error_message = "budget_alert_email must be an email address such as you@example.com."
+  }
+
+  validation {
+    condition     = !var.enable_cost_budget || var.budget_alert_email != ""
+    error_message = "budget_alert_email is required while enable_cost_budget is true (the default): set it, or set enable_cost_budget = false to go without the cost alert."
   }
 }
 
