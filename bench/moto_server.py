@@ -3,6 +3,16 @@ operation, with the payload bytes of each upload.
 
 The count is taken on the server side, so the same counter sees our publish, ``aws s3 sync``
 (another process) and the counter handler alike, retries included.
+
+Emulated round-trip time: ``CountingMotoServer(rtt={"s3": 0.030, "cloudfront": 0.030,
+"dynamodb": 0.005})`` (seconds, per service as named in the request's signature) holds every
+request of that service for one RTT before answering it. It is applied at the server, so every
+client, in any process or language, pays it alike: requests sent one after another add up,
+parallel ones overlap, as over a real network. Connection setup is not charged: moto's server
+answers every request with ``Connection: close``, so a handshake charge would fall on every
+request instead of on each connection a client would keep alive against S3. ``moto.rtt`` may
+be changed between measurements (``with moto.round_trip({...}):``), so provisioning and checks
+need not pay it.
 """
 
 from __future__ import annotations
@@ -10,11 +20,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import urllib.request
 from collections import Counter
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterator, Mapping
 from urllib.parse import parse_qs, unquote
 
 from deploy.environment import patched_environ
@@ -141,24 +152,49 @@ class Traffic:
         return sum(r.payload_bytes for r in self.uploads(bucket))
 
 
+RoundTrips = Mapping[str, float]  # service -> seconds, e.g. {"s3": 0.030, "dynamodb": 0.005}
+
+
+def check_rtt(rtt: RoundTrips | None) -> dict[str, float]:
+    rtt = dict(rtt or {})
+    for service, seconds in rtt.items():
+        if not (isinstance(seconds, (int, float)) and 0 <= seconds < 10):
+            raise ValueError(f"rtt for {service!r} must be seconds in [0, 10), not {seconds!r}")
+    return rtt
+
+
+def describe_rtt(rtt: RoundTrips | None) -> str:
+    """``"0 ms"`` or ``"s3 30 ms, cloudfront 30 ms"``: how a table states the RTT used."""
+    used = {service: seconds for service, seconds in (rtt or {}).items() if seconds}
+    if not used:
+        return "0 ms"
+    return ", ".join(f"{service} {seconds * 1000:g} ms" for service, seconds in used.items())
+
+
 class _CountingApp:
-    def __init__(self, app, log: RequestLog) -> None:
+    def __init__(self, app, log: RequestLog, server: "CountingMotoServer") -> None:
         self.app = app
         self.log = log
+        self.server = server
 
     def __call__(self, environ, start_response):
         if not environ.get("PATH_INFO", "").startswith("/moto-api"):
-            self.log.add(classify(environ))
+            request = classify(environ)
+            self.log.add(request)
+            delay = self.server.rtt.get(request.service, 0.0)
+            if delay:
+                time.sleep(delay)
         return self.app(environ, start_response)
 
 
 class CountingMotoServer:
     """``with CountingMotoServer() as moto:`` ... ``with moto.measure() as traffic:`` ..."""
 
-    def __init__(self) -> None:
+    def __init__(self, rtt: RoundTrips | None = None) -> None:
         self._server = None
         self.log = RequestLog()
         self.url = ""
+        self.rtt: dict[str, float] = check_rtt(rtt)
 
     def start(self) -> "CountingMotoServer":
         from moto.server import ThreadedMotoServer
@@ -168,7 +204,7 @@ class CountingMotoServer:
         self._server.start()
         # The WSGI app is looked up per request, so wrapping it now counts everything from here on.
         wsgi_server = self._server._server  # noqa: SLF001 - moto exposes no hook for this
-        wsgi_server.app = _CountingApp(wsgi_server.app, self.log)
+        wsgi_server.app = _CountingApp(wsgi_server.app, self.log, self)
         host, port = self._server.get_host_and_port()
         self.url = f"http://{host}:{port}"
         # moto's backends are global to the process: start every benchmark from an empty account.
@@ -195,6 +231,15 @@ class CountingMotoServer:
         return env
 
     @contextmanager
+    def round_trip(self, rtt: RoundTrips | None) -> Iterator[dict[str, float]]:
+        """Requests inside the block pay ``rtt`` (the previous setting comes back on exit)."""
+        previous, self.rtt = self.rtt, check_rtt(rtt)
+        try:
+            yield self.rtt
+        finally:
+            self.rtt = previous
+
+    @contextmanager
     def measure(self) -> Iterator[Traffic]:
         """The requests made inside the block (the yielded Traffic is filled on exit)."""
         traffic = Traffic([])
@@ -217,8 +262,12 @@ class CountingMotoServer:
 
 
 @contextmanager
-def local_stack(output_dir) -> Iterator[tuple[CountingMotoServer, DevStack]]:
-    """The whole offline stack (build, publish, edge on a free port) on a counting moto server."""
+def local_stack(output_dir, rtt: RoundTrips | None = None) -> Iterator[tuple[CountingMotoServer, DevStack]]:
+    """The whole offline stack (build, publish, edge on a free port) on a counting moto server.
+
+    ``rtt`` applies once the stack is up (building and publishing it do not pay it); change it
+    later through ``moto.rtt`` or ``moto.round_trip``.
+    """
     import io
 
     from devstack.stack import DevStack
@@ -230,6 +279,7 @@ def local_stack(output_dir) -> Iterator[tuple[CountingMotoServer, DevStack]]:
             stack = DevStack(host="127.0.0.1", port=0, endpoint_url=moto.url, output_dir=output_dir, build=True)
             with redirect_stdout(io.StringIO()):  # Pelican's and publish's progress lines
                 stack.start()
+            moto.rtt = check_rtt(rtt)
             try:
                 yield moto, stack
             finally:
