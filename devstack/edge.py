@@ -3,8 +3,8 @@
 
 What it reproduces from the Terraform stack, so that what works locally works in production:
 - the viewer-request CloudFront Function (``terraform/functions/viewer_request.js``): directory
-  URLs to ``index.html``, ``www.`` to the apex; :func:`viewer_request` follows the same table of
-  cases (``tests/data/url_rewrite_cases.json``);
+  URLs to ``index.html``, ``www.`` to the apex, the author's ``redirects.json``;
+  :func:`viewer_request` follows the same table of cases (``tests/data/url_rewrite_cases.json``);
 - the S3 origin through OAC: objects with their stored Content-Type and Cache-Control, a missing
   key answers 404 with ``/404.html`` (the distribution's custom error response);
 - the response-headers policy (CSP, HSTS, nosniff, referrer policy, frame options and its
@@ -31,6 +31,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from contentcheck.redirects import current_redirects
 
 from devstack.livereload import (
     DEV_PREFIX,
@@ -91,20 +93,29 @@ def raw_query_parameters(raw_query: str) -> dict[str, list[str]]:
 
 
 def viewer_request(
-    host: str, uri: str, querystring: dict[str, str | list[str]] | None = None
+    host: str,
+    uri: str,
+    querystring: dict[str, str | list[str]] | None = None,
+    redirects: dict[str, str] | None = None,
 ) -> Rewrite | Redirect:
-    """The CloudFront Function's rules, in Python: redirect ``www.`` to the apex, else rewrite.
+    """The CloudFront Function's rules, in Python: redirect ``www.`` to the apex, then a URI in
+    the redirects table to its new URL, else rewrite.
 
     ``querystring`` maps names to a value or a list of values, percent-encoded as received.
+    ``redirects`` is the author's table (old path -> new URL); None reads ``redirects.json``.
     """
     host = (host or "").lower()
+    pairs = [
+        f"{name}={value}"
+        for name, values in (querystring or {}).items()
+        for value in (values if isinstance(values, list) else [values])
+    ]
+    query = "?" + "&".join(pairs) if pairs else ""
     if host.startswith("www."):
-        pairs = [
-            f"{name}={value}"
-            for name, values in (querystring or {}).items()
-            for value in (values if isinstance(values, list) else [values])
-        ]
-        return Redirect(f"https://{host[4:]}{uri}" + ("?" + "&".join(pairs) if pairs else ""))
+        return Redirect(f"https://{host[4:]}{uri}{query}")
+    table = current_redirects() if redirects is None else redirects
+    if uri in table:
+        return Redirect(table[uri] + query)
     if uri.endswith("/"):
         return Rewrite(uri + "index.html")
     if "." not in uri.rsplit("/", 1)[-1]:

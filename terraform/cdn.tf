@@ -37,12 +37,31 @@ resource "aws_cloudfront_origin_access_control" "site" {
   signing_protocol                  = "sigv4"
 }
 
+# The author's redirects table (old path -> new URL, docs/migrating.md), optional, goes into the
+# function's code in place of its empty table: one lookup per request, no extra service.
+locals {
+  redirects_file = "${path.module}/../redirects.json"
+  redirects      = fileexists(local.redirects_file) ? jsondecode(file(local.redirects_file)) : {}
+  viewer_request_code = replace(
+    file("${path.module}/functions/viewer_request.js"),
+    "var REDIRECTS = {};",
+    "var REDIRECTS = ${jsonencode(local.redirects)};",
+  )
+}
+
 resource "aws_cloudfront_function" "viewer_request" {
   name    = "${var.project_name}-viewer-request"
   runtime = "cloudfront-js-2.0"
-  comment = "Directory URLs to index.html; www to the apex"
+  comment = "Directory URLs to index.html; www to the apex; the redirects table"
   publish = true
-  code    = file("${path.module}/functions/viewer_request.js")
+  code    = local.viewer_request_code
+
+  lifecycle {
+    precondition {
+      condition     = length(local.viewer_request_code) <= 10240
+      error_message = "The viewer-request function is over CloudFront's 10 KB code limit: redirects.json holds too many entries. make check names the size; docs/migrating.md says what to keep."
+    }
+  }
 }
 
 resource "aws_cloudfront_response_headers_policy" "security" {

@@ -21,7 +21,7 @@ def load_cases():
 
 @pytest.mark.parametrize("case", load_cases(), ids=lambda case: case["name"])
 def test_viewer_request_follows_the_cloudfront_function_table(case):
-    decision = viewer_request(case["host"], case["uri"], case.get("querystring"))
+    decision = viewer_request(case["host"], case["uri"], case.get("querystring"), case.get("redirects", {}))
     expect = case["expect"]
     if "redirect" in expect:
         assert decision == Redirect(expect["redirect"], expect.get("status", 301))

@@ -4,9 +4,17 @@
 const fs = require('fs');
 const vm = require('vm');
 
-const [functionPath, casesPath] = process.argv.slice(2);
-const sandbox = {};
-vm.runInNewContext(fs.readFileSync(functionPath, 'utf8'), sandbox, { filename: functionPath });
+// A case's "redirects" table goes into the code in place of `placeholder`, as Terraform puts
+// redirects.json there (terraform/cdn.tf); each case runs in a fresh context.
+const [functionPath, casesPath, placeholder] = process.argv.slice(2);
+const code = fs.readFileSync(functionPath, 'utf8');
+
+function functionWith(redirects) {
+  const sandbox = {};
+  const table = 'var REDIRECTS = ' + JSON.stringify(redirects || {}) + ';';
+  vm.runInNewContext(code.replace(placeholder, () => table), sandbox, { filename: functionPath });
+  return sandbox;
+}
 
 function querystringEvent(querystring) {
   const event = {};
@@ -31,7 +39,7 @@ const outcomes = JSON.parse(fs.readFileSync(casesPath, 'utf8')).map((testCase) =
       cookies: {},
     },
   };
-  const result = sandbox.handler(event);
+  const result = functionWith(testCase.redirects).handler(event);
   if (result.statusCode) {
     return { name: testCase.name, status: result.statusCode, redirect: result.headers.location.value };
   }
