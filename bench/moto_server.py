@@ -25,6 +25,7 @@ import urllib.request
 from collections import Counter
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Mapping
 from urllib.parse import parse_qs, unquote
 
@@ -261,6 +262,9 @@ class CountingMotoServer:
         )
 
 
+LOCAL_STACK_POSTS = 12
+
+
 @contextmanager
 def local_stack(output_dir, rtt: RoundTrips | None = None) -> Iterator[tuple[CountingMotoServer, DevStack]]:
     """The whole offline stack (build, publish, edge on a free port) on a counting moto server.
@@ -270,13 +274,18 @@ def local_stack(output_dir, rtt: RoundTrips | None = None) -> Iterator[tuple[Cou
     """
     import io
 
+    from bench.sitegen import generate_site
     from devstack.stack import DevStack
 
+    # A generated blog, never content/ (the author's): a dozen posts and a page, like a young blog.
+    content = generate_site(Path(output_dir).parent / "bench-content", LOCAL_STACK_POSTS).content_dir
     with CountingMotoServer() as moto:
         # Nothing from the caller's environment may point a client elsewhere than this server.
         only_this_server = {**dict.fromkeys(_CLEARED), **DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": moto.url}
         with patched_environ(**only_this_server):
-            stack = DevStack(host="127.0.0.1", port=0, endpoint_url=moto.url, output_dir=output_dir, build=True)
+            stack = DevStack(
+                host="127.0.0.1", port=0, endpoint_url=moto.url, output_dir=output_dir, build=True, content_path=content
+            )
             with redirect_stdout(io.StringIO()):  # Pelican's and publish's progress lines
                 stack.start()
             moto.rtt = check_rtt(rtt)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from deploy.targets import PROJECT_ROOT
 
 CATEGORIES = ["Engineering", "Operations", "Security", "Notes", "Tutorials", "Design"]
 TAGS = [
@@ -125,15 +124,26 @@ def _post(rng: random.Random, number: int, date: datetime) -> str:
     return "\n".join(lines)
 
 
+ABOUT_PAGE = "Title: About\nSlug: about\nmenu_order: 1\n\nWho writes here, and why.\n"
+DIAGRAM_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 640 220" width="640" height="220">'
+    '<g fill="none" stroke="#1f2328" stroke-width="3"><rect x="20" y="70" width="160" height="80"/>'
+    '<rect x="460" y="70" width="160" height="80"/><path d="M180 110h280"/></g></svg>'
+)
+
+
 def generate_site(target: Path, posts: int, seed: int = 2026) -> GeneratedSite:
-    """Write ``posts`` Markdown posts (plus the project's pages and images) under ``target``."""
+    """Write ``posts`` Markdown posts (plus an about page and an image) under ``target``."""
     rng = random.Random(seed)
     content = Path(target)
     if content.exists():
         shutil.rmtree(content)
     (content / "posts").mkdir(parents=True)
-    shutil.copytree(PROJECT_ROOT / "content" / "pages", content / "pages")
-    shutil.copytree(PROJECT_ROOT / "content" / "images", content / "images")
+    # A page and an image of its own: content/ is the author's and may hold anything, or nothing.
+    (content / "pages").mkdir()
+    (content / "pages" / "about.md").write_text(ABOUT_PAGE, encoding="utf-8")
+    (content / "images").mkdir()
+    (content / "images" / "diagram.svg").write_text(DIAGRAM_SVG, encoding="utf-8")
     written = []
     date = FIRST_DATE
     for number in range(1, posts + 1):

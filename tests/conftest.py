@@ -1,4 +1,5 @@
-"""Fixtures shared across the suite: a real Pelican build of the sample site."""
+"""Fixtures shared across the suite: the tests' own blog (tests/fixtures/blog, never content/),
+as a folder and as a real Pelican build."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from deploy.site import PROJECT_ROOT, build_site
+from tests.blogs import FIXTURE_BLOG
 
 
 @pytest.fixture(scope="session")
@@ -15,6 +17,12 @@ def project_root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> Path:
-    """The sample site built once with pelicanconf.py; tests must not modify it."""
-    return build_site("pelicanconf.py", tmp_path_factory.mktemp("site") / "output")
+def fixture_blog() -> Path:
+    """The content folder of the tests' blog; read only (copy it to change it)."""
+    return FIXTURE_BLOG
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory, fixture_blog) -> Path:
+    """The fixture blog built once with pelicanconf.py; tests must not modify it."""
+    return build_site("pelicanconf.py", tmp_path_factory.mktemp("site") / "output", content_path=fixture_blog)

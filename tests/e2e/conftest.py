@@ -19,8 +19,10 @@ def artifacts() -> Path:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with DevStack(port=0, output_dir=tmp_path_factory.mktemp("e2e-site") / "output") as running:
+def stack(tmp_path_factory, fixture_blog):
+    """The fixture blog built, published and served by the whole local stack."""
+    output = tmp_path_factory.mktemp("e2e-site") / "output"
+    with DevStack(port=0, output_dir=output, content_path=fixture_blog) as running:
         yield running
 
 

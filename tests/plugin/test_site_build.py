@@ -1,4 +1,4 @@
-"""Real Pelican builds of the sample site and of small sites made here, asserted on the files written."""
+"""Real Pelican builds of the tests' fixture blog and of small sites made here, asserted on the files written."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 
 from counter_lambda.pagekey import normalise_page_key
 from deploy.site import SiteBuildError, build_site
+from tests.blogs import FIXTURE_PAGES
 
 
 class PageScan(HTMLParser):
@@ -69,7 +70,7 @@ def expected_key(output: Path, html_file: Path) -> str:
 
 def counted_pages(output: Path) -> list[Path]:
     """The pages that show a count: posts, pages and the home page (not tags, archives, 404)."""
-    pages = [output / "index.html", *output.glob("posts/*/index.html"), output / "about" / "index.html"]
+    pages = [output / "index.html", *output.glob("posts/*/index.html"), *(output / page for page in FIXTURE_PAGES)]
     return sorted(pages)
 
 
@@ -79,7 +80,7 @@ def counter_scripts(page: PageScan) -> list[dict]:
 
 def test_every_counted_page_has_exactly_one_placeholder_with_its_key(built_site):
     pages = counted_pages(built_site)
-    assert len(pages) >= 7, "the sample site should have posts, a page and the home page"
+    assert len(pages) >= 7, "the fixture blog should have posts, pages and the home page"
     for page in pages:
         placeholders = scan(page).placeholders
         assert len(placeholders) == 1, page
@@ -104,8 +105,8 @@ def test_manifest_lists_exactly_the_built_pages(built_site):
     assert "/about/" in manifest and "/" in manifest
 
 
-def test_only_the_first_index_page_shows_the_site_total(tmp_path):
-    output = build_site("pelicanconf.py", tmp_path / "out", overrides={"DEFAULT_PAGINATION": 2})
+def test_only_the_first_index_page_shows_the_site_total(tmp_path, fixture_blog):
+    output = build_site("pelicanconf.py", tmp_path / "out", overrides={"DEFAULT_PAGINATION": 2}, content_path=fixture_blog)
     first = scan(output / "index.html")
     second = scan(output / "page" / "2" / "index.html")
     assert first.placeholders[0]["data-page-key"] == "/"
@@ -161,8 +162,10 @@ def test_post_renders_content_code_and_image(built_site):
     assert 'class="highlight"' in code
 
 
-def test_disabled_counter_leaves_no_trace(tmp_path):
-    output = build_site("pelicanconf.py", tmp_path / "out", overrides={"VISITOR_COUNTER": {"enabled": False}})
+def test_disabled_counter_leaves_no_trace(tmp_path, fixture_blog):
+    output = build_site(
+        "pelicanconf.py", tmp_path / "out", overrides={"VISITOR_COUNTER": {"enabled": False}}, content_path=fixture_blog
+    )
     assert not (output / "counter-pages.json").exists()
     assert not (output / "js").exists()
     for page in output.rglob("*.html"):
@@ -200,9 +203,9 @@ def test_unusual_slug_gets_a_valid_key_matching_the_published_path(tmp_path):
     assert key in json.loads((output / "counter-pages.json").read_text())
 
 
-def test_site_url_path_prefix_is_part_of_the_key(tmp_path):
+def test_site_url_path_prefix_is_part_of_the_key(tmp_path, fixture_blog):
     output = build_site(
-        "pelicanconf.py", tmp_path / "out", overrides={"SITEURL": "https://example.org/blog"}
+        "pelicanconf.py", tmp_path / "out", overrides={"SITEURL": "https://example.org/blog"}, content_path=fixture_blog
     )
     key = scan(output / "about" / "index.html").placeholders[0]["data-page-key"]
     assert key == "/blog/about/"
@@ -210,14 +213,17 @@ def test_site_url_path_prefix_is_part_of_the_key(tmp_path):
     assert re.fullmatch(r"https://example\.org/blog/js/counter\.[0-9a-f]{10}\.js", script)
 
 
-def test_a_plugin_that_cannot_load_fails_the_build(tmp_path):
+def test_a_plugin_that_cannot_load_fails_the_build(tmp_path, fixture_blog):
     with pytest.raises(SiteBuildError, match="no_such_plugin"):
-        build_site("pelicanconf.py", tmp_path / "out", overrides={"PLUGINS": ["visitor_counter", "no_such_plugin"]})
+        build_site(
+            "pelicanconf.py", tmp_path / "out",
+            overrides={"PLUGINS": ["visitor_counter", "no_such_plugin"]}, content_path=fixture_blog,
+        )
 
 
-def test_publish_settings_turn_feeds_on_with_absolute_urls(tmp_path, monkeypatch):
+def test_publish_settings_turn_feeds_on_with_absolute_urls(tmp_path, monkeypatch, fixture_blog):
     monkeypatch.setenv("SITEURL", "https://blog.example.com")
-    output = build_site("publishconf.py", tmp_path / "out")
+    output = build_site("publishconf.py", tmp_path / "out", content_path=fixture_blog)
     feed = (output / "feeds" / "all.atom.xml").read_text()
     assert "https://blog.example.com/posts/why-s3-and-cloudfront/" in feed
     head = (output / "index.html").read_text()
