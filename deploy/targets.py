@@ -13,6 +13,7 @@ import subprocess
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM_DIR = PROJECT_ROOT / "terraform"
@@ -118,6 +119,12 @@ def resolve_targets(
         for name, source in sources.items():
             if values[name] is None and source.terraform_output:
                 values[name] = terraform.values.get(source.terraform_output)
+    site_url = values["site_url"]
+    if site_url and urlsplit(site_url).scheme not in ("http", "https"):
+        # Pelican would accept it and write every absolute link (feeds, canonical URLs) broken.
+        bare = site_url.split("://", 1)[-1].lstrip("/")
+        problem = "has no scheme" if "://" not in site_url else "is not a web address"
+        raise TargetError(f"SITEURL {site_url!r} {problem}: write it as https://{bare}")
     for name in require:
         if values[name] is None:
             source = SOURCES[name]

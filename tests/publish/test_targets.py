@@ -144,3 +144,18 @@ def test_only_wanted_targets_are_resolved_and_asked_of_terraform(path_with, tmp_
 
     assert targets == Targets(bucket="b", region="eu-central-1")
     assert calls(tf) == []
+
+
+@pytest.mark.parametrize("site_url", ["blog.example.com", "//blog.example.com", "ftp://blog.example.com"])
+def test_a_site_url_without_a_web_scheme_is_refused_in_one_line(site_url):
+    with pytest.raises(TargetError) as refused:
+        resolve_targets(environ={"SITEURL": site_url, "SITE_BUCKET": "b"}, require=("bucket", "site_url"))
+    message = str(refused.value)
+    assert message.startswith(f"SITEURL {site_url!r} ") and "\n" not in message
+    assert ("has no scheme" if "://" not in site_url else "is not a web address") in message
+    assert "https://blog.example.com" in message
+
+
+def test_a_site_url_with_a_scheme_is_taken_as_given():
+    targets = resolve_targets(environ={"SITEURL": "https://blog.example.com", "SITE_BUCKET": "b"}, require=("bucket",))
+    assert targets.site_url == "https://blog.example.com"
