@@ -11,7 +11,7 @@ from .diff import PlanRefused
 from .environment import patched_environ
 from .publish import PublishOptions, publish
 from .remote import PublishError
-from .site import build_site, page_manifest_name
+from .site import page_manifest_name
 from .targets import PROJECT_ROOT, TargetError, resolve_targets
 
 PUBLISH_SETTINGS = "publishconf.py"
@@ -73,10 +73,18 @@ def _with_page_manifest(request: PublishRequest) -> PublishOptions:
 
 
 def _build(settings_file: str | Path, site_url: str, output: Path) -> None:
+    """Build through the content check (`make check`): its warnings are printed, and any error
+    stops the publish before anything is uploaded."""
+    from contentcheck.check import check_site
+
     # publishconf.py derives FEED_DOMAIN and friends from the environment when it is read.
-    try:
-        with patched_environ(SITEURL=site_url):
-            build_site(settings_file, output, overrides={"SITEURL": site_url.rstrip("/")})
-    except Exception as error:  # noqa: BLE001 - Pelican raises many kinds; the user needs one line
-        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-        raise PublishError(f"build with {Path(settings_file).name} failed: {'; '.join(lines)}") from error
+    with patched_environ(SITEURL=site_url):
+        report = check_site(settings_file, output, overrides={"SITEURL": site_url.rstrip("/")})
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    if not report.ok:
+        count = len(report.errors)
+        raise PublishError(
+            f"build with {Path(settings_file).name}: the content check found {count} "
+            f"error{'s' if count != 1 else ''} (above); nothing was uploaded"
+        )

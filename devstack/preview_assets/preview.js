@@ -31,7 +31,7 @@
   function showProblems(problems) {
     addStyle();
     if (overlay) overlay.remove();
-    overlay = element("section", "dev-build-error");
+    overlay = element("div", "dev-build-error");
     overlay.setAttribute("role", "alert");
     overlay.appendChild(element("h2", "", "The site did not build"));
     var list = element("ul");

@@ -1,0 +1,361 @@
+"""Build the site once and check it: each rule turns what it finds into a :class:`BuildProblem`
+(``content/posts/x.md:12: error: ...``), the same shape as the build's own problems."""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import io
+import os
+import re
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+from counter_lambda.pagekey import PageKeyError
+from deploy.site import BuildProblem, _display, run_build, settings_path
+from plugins.visitor_counter.keys import page_key_for, site_path_prefix
+
+from .csp import Policy
+from .documents import Document, documents_collected
+from .html import scan_content
+from .imagesize import image_size
+from .redirects import (
+    CLOUDFRONT_FUNCTION_MAX_BYTES,
+    REDIRECTS_FILE,
+    RedirectsError,
+    load_redirects,
+    render_viewer_request,
+)
+
+# Pelican's reasons for not reading a file, and what the author should write instead.
+_READ_HINTS = (
+    ("information about 'title'", 'add a "Title: ..." line to the header at the top of the file'),
+    ("information about 'date'", 'add a "Date: 2026-05-01 09:30" line to the header (posts need a date)'),
+    ("is not a valid date", 'write the date as "Date: 2026-05-01" or "Date: 2026-05-01 09:30"'),
+)
+# Pelican warnings a rule below explains better (with both files, or with the line).
+_EXPLAINED = (re.compile(r"^There are \d+ "), re.compile(r"^Unable to find '"))
+_OVERWRITE = re.compile(r"Failed to overwrite ")
+_SKIPPED_SCHEMES = ("mailto", "tel", "sms", "data", "javascript")
+
+
+@dataclass
+class CheckReport:
+    problems: list[BuildProblem] = field(default_factory=list)
+    posts: int = 0
+    pages: int = 0
+    seconds: float = 0.0
+    output: Path | None = None
+
+    @property
+    def errors(self) -> list[BuildProblem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[BuildProblem]:
+        return [p for p in self.problems if not p.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        def count(n: int, word: str) -> str:
+            return f"{n} {word}{'' if n == 1 else 's'}"
+
+        verdict = "errors block `make publish`" if self.errors else "nothing blocks `make publish`"
+        return (
+            f"{count(len(self.errors), 'error')}, {count(len(self.warnings), 'warning')} in "
+            f"{count(self.posts, 'post')} and {count(self.pages, 'page')} ({self.seconds:.1f} s): {verdict}"
+        )
+
+
+def check_site(
+    settings_file: str | os.PathLike = "pelicanconf.py",
+    output_path: str | os.PathLike | None = None,
+    overrides: dict | None = None,
+    content_path: str | os.PathLike | None = None,
+    redirects_file: Path = REDIRECTS_FILE,
+) -> CheckReport:
+    """Build with ``settings_file`` into ``output_path`` (a scratch folder, removed after, when
+    None) and check the result. Never raises for a problem of the site: it is in the report."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="content-check-") as scratch:
+        output = Path(output_path) if output_path is not None else Path(scratch) / "output"
+        with documents_collected() as collected, contextlib.redirect_stdout(io.StringIO()):
+            build = run_build(settings_file, output, overrides, content_path)  # Pelican's "Done:" line
+        documents = collected.documents
+        report = CheckReport(output=output if output_path is not None else None)
+        report.posts = sum(d.kind == "post" for d in documents)
+        report.pages = sum(d.kind == "page" for d in documents)
+        site = Site(build.output, build.settings, documents, redirects_file)
+        problems = [p for p in build.problems if not any(e.match(p.message) for e in _EXPLAINED)]
+        problems = [_with_hint(p) for p in problems]
+        if build.settings:
+            problems += check_site_url(settings_file, build.settings)
+            duplicates = check_duplicates(site)
+            if duplicates:  # Pelican's crash on the second write says less than the duplicate does
+                problems = [p for p in problems if not _OVERWRITE.search(p.message)]
+            problems += duplicates
+            problems += check_page_keys(site)
+            if collected.finished:
+                problems += check_references(site)
+            else:
+                problems.append(BuildProblem(None, None, (
+                    "the build stopped early, so links and images were not checked: fix the errors "
+                    "above and run the check again"), "warning"))
+            problems += check_images(site)
+            problems += check_inline_code(site)
+            problems += check_held_back(site)
+            problems += check_redirects(site)
+    report.problems = sorted(problems, key=lambda p: (p.file or "", p.line or 0, p.level, p.message))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+class Site:
+    """What the rules look at: the documents, the files the build wrote, the settings, redirects."""
+
+    def __init__(self, output: Path, settings: dict, documents: list[Document], redirects_file: Path):
+        self.output = output
+        self.settings = settings
+        self.documents = documents
+        self.site_url = str(settings.get("SITEURL") or "")
+        self.prefix = site_path_prefix(self.site_url)
+        self.host = (urlsplit(self.site_url).hostname or "").lower()
+        self.files = {p.relative_to(output).as_posix() for p in output.rglob("*") if p.is_file()} if output.is_dir() else set()
+        self.redirects_file = redirects_file
+        try:
+            self.redirects, self.redirects_problem = load_redirects(redirects_file), None
+        except RedirectsError as error:
+            self.redirects, self.redirects_problem = {}, error
+        self.policy = Policy()
+
+    @property
+    def published(self) -> list[Document]:
+        return [d for d in self.documents if d.status in ("published", "hidden")]
+
+    def serves(self, path: str) -> bool:
+        """Whether a request for ``path`` (site-relative, decoded) finds a file, as the
+        CloudFront Function rewrites it: a folder gets index.html."""
+        key = path.lstrip("/")
+        if key == "" or key.endswith("/"):
+            key += "index.html"
+        elif "." not in key.rsplit("/", 1)[-1]:
+            key += "/index.html"
+        return key in self.files
+
+    def page_paths(self) -> list[str]:
+        return sorted("/" + f[: -len("index.html")] if f.endswith("index.html") else "/" + f
+                      for f in self.files if f.endswith(".html"))
+
+
+def _problem(document: Document, line: int | None, message: str, level: str = "error") -> BuildProblem:
+    return BuildProblem(_display(document.source), line, message, level)
+
+
+def _with_hint(problem: BuildProblem) -> BuildProblem:
+    for found, hint in _READ_HINTS:
+        if found in problem.message and problem.is_error:
+            message = f"Pelican cannot read this file, so it is not published: {problem.message}; {hint}"
+            return BuildProblem(problem.file, problem.line, message, problem.level)
+    return problem
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+
+def check_site_url(settings_file, settings: dict) -> list[BuildProblem]:
+    site_url = str(settings.get("SITEURL") or "")
+    if not site_url or urlsplit(site_url).scheme in ("http", "https"):
+        return []
+    path = settings_path(settings_file)
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    line = next((n for n, text in enumerate(lines, start=1) if text.startswith("SITEURL")), None)
+    return [BuildProblem(_display(path), line, f"SITEURL {site_url!r} has no scheme: every absolute link "
+                         f"would be broken; write SITEURL = 'https://{site_url.lstrip('/')}' (or '' for local builds)", "error")]
+
+
+def check_duplicates(site: Site) -> list[BuildProblem]:
+    problems = []
+    for attribute, what in (("slug", "slug"), ("url", "URL")):
+        groups: dict[tuple[str, str], list[Document]] = defaultdict(list)
+        for document in site.documents:
+            groups[(document.kind if attribute == "slug" else "", getattr(document, attribute))].append(document)
+        for (_, value), same in groups.items():
+            if len(same) < 2 or (attribute == "url" and len({d.slug for d in same}) == 1):
+                continue  # the same slug is reported once, as a slug
+            for document in same:
+                others = ", ".join(_display(d.source) for d in same if d is not document)
+                line = document.line_of_field("slug") if attribute == "slug" else None
+                problems.append(_problem(document, line, (
+                    f'{what} "{value}" is also used by {others}: only one of them can be published at '
+                    f"/{same[0].url}; give each a different \"Slug:\" line")))
+    return problems
+
+
+def check_page_keys(site: Site) -> list[BuildProblem]:
+    problems = []
+    for document in site.published:
+        try:
+            page_key_for(document.save_as, site.site_url)
+        except PageKeyError as error:
+            problems.append(_problem(document, document.line_of_field("slug"), (
+                f"the visitor counter cannot count this page: its address {_shortened('/' + document.url)} is not a valid "
+                f"page key ({error}); choose a shorter, plain \"Slug:\" (letters, digits, hyphens)")))
+    return problems
+
+
+def check_references(site: Site) -> list[BuildProblem]:
+    """Internal links and images must reach a file the build writes (or a redirect); content
+    from another origin must be allowed by the CSP, or the browser drops it."""
+    problems = []
+    known = site.page_paths()
+    for document in site.documents:
+        base = "/" + document.url
+        for reference in scan_content(document.html).references:
+            url = reference.url
+            line = document.line_of(url, unquote(url), _last_segment(url))
+            if url.startswith("{"):
+                problems.append(_problem(document, line, (
+                    f"link {url} points at a file Pelican cannot find: {{filename}} and {{static}} paths start "
+                    f"from content/ when they begin with /, else from this file's folder")))
+                continue
+            split = urlsplit(url)
+            if split.scheme.lower() in _SKIPPED_SCHEMES or (not split.scheme and not split.netloc and not split.path):
+                continue
+            external = bool(split.netloc) and (split.hostname or "").lower() != site.host
+            if external:
+                if reference.directive and not site.policy.allows_url(reference.directive, url):
+                    problems.append(_problem(document, line, (
+                        f"<{reference.tag}> from {split.scheme or 'https'}://{split.netloc} is blocked by the site's "
+                        f"Content-Security-Policy ({site.policy.describe(reference.directive)}): readers see "
+                        f"nothing; put the file under content/ and link it with {{static}}"), "warning"))
+                continue
+            path = unquote(urljoin(base, split.path) if not split.netloc else split.path)
+            if site.prefix and path.startswith(site.prefix + "/"):
+                path = path[len(site.prefix):]
+            if site.serves(path) or path in site.redirects:
+                continue
+            what = "image" if reference.tag == "img" else "link"
+            guess = difflib.get_close_matches(path, known, n=1, cutoff=0.6)
+            hint = f"; did you mean {guess[0]}?" if guess else (
+                "; is the file under content/images/ (STATIC_PATHS)?" if what == "image" else "")
+            problems.append(_problem(document, line, f"{what} to {path} goes nowhere: the build writes no file there{hint}"))
+    return problems
+
+
+# --- warnings -------------------------------------------------------------------------------------
+
+
+def check_images(site: Site) -> list[BuildProblem]:
+    problems = []
+    for document in site.documents:
+        for image in scan_content(document.html).images:
+            if image.has_size:
+                continue
+            src = urlsplit(image.src)
+            local = not src.netloc or (src.hostname or "").lower() == site.host
+            size = image_size(site.output / unquote(src.path).lstrip("/").removeprefix(site.prefix.lstrip("/") + "/")) if local else None
+            write = f'{{: width="{size[0]}" height="{size[1]}"}}' if size else '{: width="W" height="H"}'
+            problems.append(_problem(document, document.line_of(image.src, unquote(image.src), _last_segment(image.src)), (
+                f"image {image.src} has no width and height: the text below it jumps when it loads "
+                f"(layout shift); add {write} right after the image's closing parenthesis"), "warning"))
+    return problems
+
+
+def check_inline_code(site: Site) -> list[BuildProblem]:
+    problems = []
+    policy = site.policy
+    for document in site.documents:
+        scan = scan_content(document.html)
+        found = []
+        if scan.inline_styles and not policy.allows_inline("style-src"):
+            found.append((scan.inline_styles[0], "style=", "style-src", "a class styled in theme/static/css/main.css"))
+        if scan.inline_scripts and not policy.allows_inline("script-src"):
+            found.append(("<script>", "<script", "script-src", "a file under content/ (or the theme) loaded with <script src>"))
+        if scan.event_handlers and not policy.allows_inline("script-src"):
+            found.append((scan.event_handlers[0], scan.event_handlers[0].split()[1].rstrip("=…"), "script-src", "a script file"))
+        for what, needle, directive, instead in found:
+            problems.append(_problem(document, document.line_of(needle, "<style"), (
+                f"inline {what} in this content is blocked by the site's Content-Security-Policy "
+                f"({policy.describe(directive)}): the build keeps it but readers' browsers ignore it; "
+                f"use {instead} instead"), "warning"))
+    return problems
+
+
+def check_held_back(site: Site) -> list[BuildProblem]:
+    problems = []
+    now = datetime.now(timezone.utc)
+    for document in site.documents:
+        if document.status != "draft":
+            continue
+        date = document.date
+        if date is not None and date.year < 9999 and _aware(date) > now:
+            message = (f"dated {date:%Y-%m-%d %H:%M}, in the future: held back (not listed, not in feeds) "
+                       f"until then; the daily deploy publishes it on that date")
+            line = document.line_of_field("date")
+        else:
+            message = (f"draft (Status: draft): held back, not listed; readers with the address can see it "
+                       f"at /{document.url}; remove the Status line to publish it")
+            line = document.line_of_field("status")
+        problems.append(_problem(document, line, message, "warning"))
+    return problems
+
+
+def check_redirects(site: Site) -> list[BuildProblem]:
+    shown = _display(site.redirects_file)
+    if site.redirects_problem is not None:
+        return [BuildProblem(shown, site.redirects_problem.line, f"redirects table: {site.redirects_problem}", "error")]
+    if not site.redirects:
+        return []
+    lines = site.redirects_file.read_text(encoding="utf-8").splitlines()
+
+    def at(old: str) -> int | None:
+        return next((n for n, text in enumerate(lines, start=1) if f'"{old}"' in text), None)
+
+    problems = []
+    for old, new in site.redirects.items():
+        line = at(old)
+        new_path = urlsplit(new).path if not urlsplit(new).netloc else None
+        if not old.startswith("/") or "?" in old or "#" in old:
+            problems.append(BuildProblem(shown, line, f'old URL "{old}" must be a path starting with / (no ? or #)', "error"))
+        elif old != old.encode("ascii", "replace").decode() or " " in old:
+            problems.append(BuildProblem(shown, line, (
+                f'old URL "{old}" must be written as browsers send it, percent-encoded '
+                f'(e.g. "/caf%C3%A9.html" for "/café.html")'), "error"))
+        elif site.serves(unquote(old)):
+            problems.append(BuildProblem(shown, line, (
+                f'old URL "{old}" is a page the site still publishes: the redirect would hide it; '
+                f"remove the entry or the page"), "error"))
+        if not (new.startswith("/") or urlsplit(new).scheme in ("http", "https")):
+            problems.append(BuildProblem(shown, line, f'new URL "{new}" must start with / or https://', "error"))
+        elif new == old or (new in site.redirects and site.redirects[new] == old):
+            problems.append(BuildProblem(shown, line, f'"{old}" redirects in a loop', "error"))
+        elif new_path is not None and not site.serves(unquote(new_path)):
+            problems.append(BuildProblem(shown, line, f'"{old}" redirects to {new}, which the build does not produce', "error"))
+    size = len(render_viewer_request(site.redirects).encode("utf-8"))
+    if size > CLOUDFRONT_FUNCTION_MAX_BYTES:
+        problems.append(BuildProblem(shown, None, (
+            f"{len(site.redirects)} redirects make the CloudFront Function {size:,} bytes, above CloudFront's "
+            f"{CLOUDFRONT_FUNCTION_MAX_BYTES:,}-byte limit (terraform apply would fail): keep only the "
+            f"URLs that still get visits, or keep the old URL scheme (docs/migrating.md)"), "error"))
+    return problems
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def _shortened(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else f"{text[:limit - 12]}…{text[-10:]} ({len(text.encode())} bytes)"
+
+
+def _last_segment(url: str) -> str:
+    parts = [p for p in urlsplit(url).path.split("/") if p]
+    return unquote(parts[-1]) if parts else ""
