@@ -6,13 +6,14 @@ CHECKOV_VENV := .venv-checkov
 AWSCLI_VENV := .venv-awscli
 INVOKE := $(BIN)/invoke
 
-.PHONY: help install serve preview new-post build test test-fast publish bench clean distclean browser tools
+.PHONY: help install serve preview new-post build check test test-fast publish bench clean distclean browser tools
 
 help:
 	@echo "make serve    run the whole stack locally as a live preview: every save shows in the browser"
 	@echo "               (CONTENT=folder SETTINGS=file to serve another site, PORT=8080)"
 	@echo "make preview  serve the production build (publishconf.py: no drafts) locally"
 	@echo "make new-post TITLE=\"...\"  write a dated draft post and print its preview URL"
+	@echo "make check    check the content: errors (block publish) and warnings, each with file and line"
 	@echo "make test     install what is missing and run every test, browser tests included"
 	@echo "make test-fast  the quick tests only (no browser, nothing marked slow): under a minute"
 	@echo "make publish  build with publishconf.py and deploy to the stack in terraform outputs"
@@ -74,6 +75,10 @@ preview: install
 
 new-post: install
 	$(INVOKE) new-post --title '$(subst ','\'',$(TITLE))' $(if $(CONTENT),--content '$(CONTENT)')
+
+# The content check: also run by make publish before anything is uploaded, and by CI.
+check: install
+	$(INVOKE) check $(SITE_ARGS)
 
 test: install tools browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

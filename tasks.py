@@ -22,6 +22,22 @@ def build(c, output="output"):
 
 @task(
     help={
+        "content": "content folder to check instead of the settings' PATH",
+        "settings": "Pelican settings file (default: pelicanconf.py)",
+    }
+)
+def check(c, content=None, settings="pelicanconf.py"):
+    """Check the content: errors (they block publish) and warnings, each with its file and line."""
+    from contentcheck.__main__ import main
+
+    arguments = ["--settings", settings] + (["--content", content] if content else [])
+    code = main(arguments)
+    if code:
+        raise SystemExit(code)
+
+
+@task(
+    help={
         "port": "edge port (default 8000, or $PORT)",
         "persist": "keep the local AWS state between runs in .local-state/",
         "content": "content folder to serve instead of the settings' PATH",
