@@ -41,6 +41,7 @@ import json
 import os
 import time
 from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
@@ -55,11 +56,34 @@ ALLOWED_METHODS = ("GET", "POST")
 MAX_BODY_BYTES = 2048
 RETRY_AFTER_SECONDS = 2
 LOGGED_ROUTE_CHARS = 200
-# Lambda talks to DynamoDB in the same region: short timeouts fail fast into a 503 rather
-# than holding the visitor; "standard" retries back off on throttling.
+# The time budget. Lambda talks to DynamoDB in the same region (single-digit milliseconds):
+# short timeouts fail fast into a 503 rather than holding the visitor. One retry covers a
+# throttled request or a dropped connection. "legacy" retries because their DynamoDB backoff
+# is a fixed 50 ms; "standard" ones wait up to 1 s at random on throttling and honour a
+# server's retry-after for up to 5 s more, which no budget can bound tightly.
 CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5
+    retries={"mode": "legacy", "total_max_attempts": 2}, connect_timeout=0.25, read_timeout=0.5
 )
+RETRY_BACKOFF_SECONDS = 0.05  # botocore's legacy backoff base for DynamoDB, doubled per retry
+# A hit is at most five requests: three writes, and the undo of the first two when the third
+# fails (counter.record_hit). Each can take every attempt to its timeouts.
+REQUESTS_PER_HIT = 5
+# Room between the budget and the Lambda timeout (terraform/counter.tf), for the rest of the
+# invocation: parsing, logging, the runtime.
+TIMEOUT_MARGIN_SECONDS = 1.0
+
+
+def request_worst_seconds(config: Config = CLIENT_CONFIG) -> float:
+    """The longest one DynamoDB call can take under ``config``: every attempt connecting and
+    reading to its timeouts, with the backoff between attempts."""
+    attempts = config.retries["total_max_attempts"]
+    backoff = sum(RETRY_BACKOFF_SECONDS * 2**retry for retry in range(attempts - 1))
+    return attempts * (config.connect_timeout + config.read_timeout) + backoff
+
+
+# The handler's worst case: a POST's five calls each at their worst. A GET is one read call,
+# resent only while DynamoDB answers with unprocessed keys, and never past this budget.
+TIME_BUDGET_SECONDS = REQUESTS_PER_HIT * request_worst_seconds()
 BASE_HEADERS = {
     "Content-Type": "application/json",
     "Cache-Control": "no-store",
@@ -77,13 +101,21 @@ class Settings(NamedTuple):
     visitor_secret: bytes
 
 
+def dynamodb_client(region: str | None = None, endpoint_url: str | None = None) -> Any:
+    """A DynamoDB client held to the handler's time budget (:data:`CLIENT_CONFIG`); the
+    local stack gives its handler one too, so a hung table answers 503 there as here."""
+    return boto3.client(
+        "dynamodb", region_name=region or "us-east-1", endpoint_url=endpoint_url,
+        config=CLIENT_CONFIG,
+    )
+
+
 def settings_from_environment(environ: dict | None = None, client: Any = None) -> Settings:
     env = os.environ if environ is None else environ
     origin_secret = env.get("ORIGIN_VERIFY_SECRET") or None
     visitor_secret = env.get("VISITOR_HASH_SECRET") or origin_secret
     if client is None:
-        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
-        client = boto3.client("dynamodb", region_name=region, config=CLIENT_CONFIG)
+        client = dynamodb_client(env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"))
     return Settings(
         client=client,
         table_name=env.get("TABLE_NAME") or "blog-counter",
@@ -187,6 +219,8 @@ def _page_key(raw: Any) -> str:
 def _page_key_from_query(query: str | dict | None) -> str:
     if isinstance(query, dict):
         return _page_key(query.get("path"))
+    if query is not None and not isinstance(query, str):
+        raise ApiError(400, "malformed query string", "bad query")
     try:
         values = parse_qs(query or "", keep_blank_values=True, errors="strict").get("path", [])
     except (UnicodeDecodeError, ValueError):
@@ -206,6 +240,12 @@ def _page_key_from_body(request: Request) -> str:
         raise ApiError(400, "missing JSON body", "bad body")
     if len(request.body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
         raise ApiError(413, f"body is larger than {MAX_BODY_BYTES} bytes", "too large")
+    try:
+        # Bytes that were not UTF-8 reach us as lone surrogates (the local edge decodes with
+        # surrogateescape): malformed, not a path to look up.
+        request.body.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(400, "body is not valid UTF-8", "bad body") from None
     try:
         document = json.loads(request.body)
     except (ValueError, RecursionError):
@@ -233,12 +273,36 @@ def _page_key_of(request: Request) -> str:
     return _page_key_from_body(request)
 
 
-def _counts(request: Request, settings: Settings, page_key: str) -> tuple[counter.Counts, str]:
+def deadline_of(context: Any) -> float:
+    """When (``time.monotonic()``) the handler must be done: the budget, or less when the
+    Lambda context says less time remains."""
+    budget = TIME_BUDGET_SECONDS
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(remaining_ms):
+        budget = min(budget, remaining_ms() / 1000 - TIMEOUT_MARGIN_SECONDS)
+    return time.monotonic() + budget
+
+
+def _sleep_before(deadline: float) -> Callable[[float], None]:
+    """The pause between resent reads, refusing one whose call could end past ``deadline``."""
+
+    def sleep(seconds: float) -> None:
+        if time.monotonic() + seconds + request_worst_seconds() > deadline:
+            raise counter.StoreUnavailable("no time left to resend unprocessed keys")
+        time.sleep(seconds)
+
+    return sleep
+
+
+def _counts(
+    request: Request, settings: Settings, page_key: str, deadline: float
+) -> tuple[counter.Counts, str]:
     now = datetime.now(UTC)
+    read = {"now": now, "sleep": _sleep_before(deadline)}
     if request.method == "GET":
-        return counter.read_counts(settings.client, settings.table_name, page_key, now=now), "read"
+        return counter.read_counts(settings.client, settings.table_name, page_key, **read), "read"
     if visitors.is_crawler(request.headers.get("user-agent")):
-        counts = counter.read_counts(settings.client, settings.table_name, page_key, now=now)
+        counts = counter.read_counts(settings.client, settings.table_name, page_key, **read)
         return counts, "crawler not counted"
     visitor = _visitor(request, settings, now)
     counts = counter.record_hit(
@@ -257,7 +321,7 @@ class Answer(NamedTuple):
     rolled_back: bool | None = None
 
 
-def _answer(event: Any, settings: Settings) -> Answer:
+def _answer(event: Any, settings: Settings, deadline: float) -> Answer:
     request = page_key = None
     try:
         request = Request.from_event(event)
@@ -268,7 +332,7 @@ def _answer(event: Any, settings: Settings) -> Answer:
             allow = {"Allow": ", ".join(ALLOWED_METHODS)}
             raise ApiError(405, "method not allowed", "bad method", allow)
         page_key = _page_key_of(request)
-        counts, outcome = _counts(request, settings, page_key)
+        counts, outcome = _counts(request, settings, page_key, deadline)
     except ApiError as error:
         response = _json_response(error.status, {"error": str(error)}, error.headers)
         return Answer(response, error.outcome, request, page_key)
@@ -287,7 +351,7 @@ def _answer(event: Any, settings: Settings) -> Answer:
 
 def handler(event: Any, context: Any) -> dict:
     started = time.perf_counter()
-    answer = _answer(event, _settings)
+    answer = _answer(event, _settings, deadline_of(context))
     request = answer.request
     log: dict[str, Any] = {
         "method": request.method if request else None,

@@ -172,7 +172,7 @@ def api_gateway_event(
     if lowered.get("cookie"):
         event["cookies"] = [c.strip() for c in lowered["cookie"].split(";") if c.strip()]
     if body:
-        event["body"] = body.decode("utf-8", "replace") if is_text else base64.b64encode(body).decode()
+        event["body"] = body.decode("utf-8", "surrogateescape") if is_text else base64.b64encode(body).decode()
     return event
 
 

@@ -240,7 +240,9 @@ class DevStack:
     def _counter_handler(self):
         from counter_lambda import handler as counter_handler
 
-        settings = {"client": self.dynamodb, "table_name": self.names.table, "site_name": self.names.site_name}
+        # Its own client, held to the production time budget: a hung table answers 503 here too.
+        client = counter_handler.dynamodb_client(self.names.region, self.endpoint_url)
+        settings = {"client": client, "table_name": self.names.table, "site_name": self.names.site_name}
         if self.persist:
             # Today's visitor hashes must match after a restart, or every reader counts twice.
             settings["visitor_secret"] = self._visitor_secret()
