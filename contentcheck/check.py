@@ -97,12 +97,14 @@ def check_site(
         problems = [p for p in build.problems if not any(e.match(p.message) for e in _EXPLAINED)]
         problems = [_with_hint(p) for p in problems]
         if build.settings:
-            problems += check_site_url(settings_file, build.settings)
+            site_url_problems = check_site_url(settings_file, build.settings)
+            problems += site_url_problems
             duplicates = check_duplicates(site)
             if duplicates:  # Pelican's crash on the second write says less than the duplicate does
                 problems = [p for p in problems if not _OVERWRITE.search(p.message)]
             problems += duplicates
-            problems += check_page_keys(site)
+            if not site_url_problems:  # without a valid SITEURL every key would be wrong alike
+                problems += check_page_keys(site)
             if collected.finished:
                 problems += check_references(site)
             else:
@@ -280,7 +282,8 @@ def check_inline_code(site: Site) -> list[BuildProblem]:
         if scan.inline_scripts and not policy.allows_inline("script-src"):
             found.append(("<script>", "<script", "script-src", "a file under content/ (or the theme) loaded with <script src>"))
         if scan.event_handlers and not policy.allows_inline("script-src"):
-            found.append((scan.event_handlers[0], scan.event_handlers[0].split()[1].rstrip("=…"), "script-src", "a script file"))
+            tag, attribute = scan.event_handlers[0]
+            found.append((f"<{tag} {attribute}=…>", attribute, "script-src", "a script file"))
         for what, needle, directive, instead in found:
             problems.append(_problem(document, document.line_of(needle, "<style"), (
                 f"inline {what} in this content is blocked by the site's Content-Security-Policy "

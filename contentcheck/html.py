@@ -37,7 +37,7 @@ class ContentScan:
     images: list[Image] = field(default_factory=list)
     inline_styles: list[str] = field(default_factory=list)  # the tag carrying style=, or "style"
     inline_scripts: int = 0
-    event_handlers: list[str] = field(default_factory=list)  # onclick= and friends
+    event_handlers: list[tuple[str, str]] = field(default_factory=list)  # (tag, "onclick") and friends
 
 
 class _Scanner(HTMLParser):
@@ -52,7 +52,7 @@ class _Scanner(HTMLParser):
             self.scan.inline_styles.append(f"<{tag} style=…>")
         if tag == "style":
             self.scan.inline_styles.append("<style>")
-        self.scan.event_handlers.extend(f"<{tag} {name}=…>" for name in attributes if name.startswith("on"))
+        self.scan.event_handlers.extend((tag, name) for name in attributes if name.startswith("on"))
         for (element, attribute), directive in URL_ATTRIBUTES.items():
             if tag == element and attributes.get(attribute):
                 if tag == "link" and "stylesheet" not in attributes.get("rel", "").split():
