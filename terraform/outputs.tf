@@ -53,3 +53,8 @@ output "github_oidc_provider_arn" {
   description = "GitHub OIDC provider the roles trust (created here or reused); null without github_repository."
   value       = local.github_enabled ? local.github_oidc_provider_arn : null
 }
+
+output "stats_role_arn" {
+  description = "Read-only role for `make stats`: DynamoDB reads on the counter table, nothing else (docs/deploy.md, \"Reading the stats\")."
+  value       = aws_iam_role.stats_reader.arn
+}

@@ -55,6 +55,18 @@ ACTIONS_WITHOUT_RESOURCE_SCOPE = {
 }
 
 
+# Role writes the apply role may make only on roles carrying the permissions boundary.
+ROLE_WRITES_NEEDING_BOUNDARY = {
+    "iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary",
+}
+# Lifting a boundary, or rewriting a managed policy (the boundary is one), undoes the ceiling.
+NEVER_GRANTED = {
+    "iam:DeleteRolePermissionsBoundary", "iam:CreatePolicy", "iam:CreatePolicyVersion",
+    "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion",
+}
+
+
 @dataclass
 class Config:
     directory: Path
@@ -295,7 +307,8 @@ def literal(value) -> str:
 
 
 def iam_statements(config: Config):
-    """(where, effect, actions, resources, principals) of every statement the stack writes:
+    """(where, effect, actions, resources, principals, conditions) of every statement the stack
+    writes, conditions as (test, variable, values):
     policy-document blocks, the statement objects in locals that dynamic blocks expand, and the
     rows of an access table (ci.tf's stack_access), whose `read` and `write` actions become one
     statement each on the row's resources (`write` also on its `also_written` ones)."""
@@ -313,6 +326,7 @@ def iam_statements(config: Config):
                 [literal(a) for a in statement.get("actions", [])],
                 [literal(r) for r in statement.get("resources", [])],
                 principals,
+                _conditions(blocks(statement.get("condition", [])) or []),
             )
     for local_name, value in config.locals.items():
         if isinstance(value, dict) and value and all(isinstance(row, dict) and "resources" in row for row in value.values()):
@@ -323,6 +337,7 @@ def iam_statements(config: Config):
                         "Allow",
                         [literal(a) for a in row.get(kind, [])],
                         [literal(r) for r in [*row["resources"], *extra]],
+                        [],
                         [],
                     )
         if isinstance(value, list):
@@ -335,7 +350,15 @@ def iam_statements(config: Config):
                         [literal(a) for a in item["actions"]],
                         [literal(r) for r in resources] if isinstance(resources, list) else [literal(resources)],
                         [],
+                        _conditions(item.get("conditions", [])),
                     )
+
+
+def _conditions(written) -> list[tuple[str, str, list[str]]]:
+    if not isinstance(written, list):
+        return []
+    return [(literal(c.get("test")), literal(c.get("variable")), [literal(v) for v in c.get("values", [])])
+            for c in written if isinstance(c, dict)]
 
 
 def find_resources(config: Config, type_name: str) -> dict[str, dict]:
@@ -413,7 +436,7 @@ def policy_errors(config: Config) -> list[str]:
         ownership = literal(first_block(body, "rule").get("object_ownership", ""))
         if name == "site" and ownership != "BucketOwnerEnforced":
             errors.append(f"aws_s3_bucket_ownership_controls.{name}: ACLs not disabled ({ownership})")
-    for where, effect, actions, resources, principals in iam_statements(config):
+    for where, effect, actions, resources, principals, _ in iam_statements(config):
         for principal_type, identifiers in principals:
             if effect == "Allow" and (principal_type in ("*", "AWS") and "*" in identifiers):
                 errors.append(f"{where}: allows any principal")
@@ -449,12 +472,34 @@ def policy_errors(config: Config) -> list[str]:
                    for o in s3_origins if "origin_access_control_id" not in o]
 
     # No "*" or "service:*" actions; "*" resources only for actions IAM cannot scope.
-    for where, effect, actions, resources, _ in iam_statements(config):
+    for where, effect, actions, resources, _, conditions in iam_statements(config):
         if effect != "Allow":
             continue
+        # Roles are created and their policies written only with the permissions boundary on
+        # them; nothing removes a boundary or writes a managed policy (the boundary is one).
+        unbounded = [a for a in actions if a in ROLE_WRITES_NEEDING_BOUNDARY]
+        if unbounded and not any(variable == "iam:PermissionsBoundary" for _, variable, _ in conditions):
+            errors += [f"{where}: {a!r} without an iam:PermissionsBoundary condition" for a in unbounded]
+        errors += [f"{where}: {a!r} is never granted" for a in actions if a in NEVER_GRANTED]
         errors += [f"{where}: wildcard action {a!r}" for a in actions if a == "*" or a.endswith(":*")]
         if "*" in resources:
             errors += [f"{where}: {a!r} on resource '*'" for a in actions if a not in ACTIONS_WITHOUT_RESOURCE_SCOPE]
+
+    for name, body in find_resources(config, "aws_iam_role").items():
+        if "aws_iam_policy.permissions_boundary.arn" not in literal(body.get("permissions_boundary", "")):
+            errors.append(f"aws_iam_role.{name}: no permissions_boundary")
+
+    # CloudFront reaches the API through its execute-api endpoint: disabling it cuts readers off.
+    api_origins = {
+        match.group(1)
+        for body in find_resources(config, "aws_cloudfront_distribution").values()
+        for origin in blocks(body.get("origin", [])) or []
+        for match in [re.search(r"aws_apigatewayv2_api\.(\w+)\.api_endpoint", literal(origin.get("domain_name", "")))]
+        if match
+    }
+    for name, body in find_resources(config, "aws_apigatewayv2_api").items():
+        if name in api_origins and body.get("disable_execute_api_endpoint") is True:
+            errors.append(f"aws_apigatewayv2_api.{name}: execute-api endpoint disabled, but CloudFront's origin is that endpoint")
 
     # The counter API is throttled; the table survives any apply.
     for name, body in find_resources(config, "aws_apigatewayv2_stage").items():
@@ -615,3 +660,28 @@ def fmt_problems(text: str, filename: str) -> list[str]:
         close_chain()
     close_chain()
     return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Variable validation, evaluated by terraform itself: variables.tf alone in a scratch folder
+# needs no provider, so `terraform plan` runs offline and applies every validation rule.
+
+
+def variable_errors(directory: Path, scratch: Path, values: dict[str, str]) -> str | None:
+    """What terraform says against these -var values, whitespace collapsed ("" when it accepts
+    them), or None where terraform is not on PATH."""
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        return None
+    scratch.mkdir(parents=True, exist_ok=True)
+    shutil.copy(directory / "variables.tf", scratch / "variables.tf")
+    environ = {**os.environ, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"}
+    if not (scratch / ".terraform").exists():
+        subprocess.run([terraform, "init", "-input=false", "-no-color", "-backend=false"], cwd=scratch,
+                       env=environ, capture_output=True, text=True, timeout=60, check=True)
+    arguments = [argument for name, value in values.items() for argument in ("-var", f"{name}={value}")]
+    completed = subprocess.run([terraform, "plan", "-input=false", "-no-color", "-refresh=false", *arguments],
+                               cwd=scratch, env=environ, capture_output=True, text=True, timeout=60, check=False)
+    if completed.returncode == 0:
+        return ""
+    return " ".join((completed.stdout + completed.stderr).replace("│", " ").split())

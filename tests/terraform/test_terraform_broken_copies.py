@@ -58,6 +58,23 @@ BREAKAGES = {
     "throttling removed": (
         "counter.tf", "    throttling_burst_limit   = var.api_throttle_burst_limit\n", "",
         "aws_apigatewayv2_stage.default: throttling_burst_limit not set"),
+    "role without the permissions boundary": (
+        "counter.tf", "\n  permissions_boundary = aws_iam_policy.permissions_boundary.arn\n", "\n",
+        "aws_iam_role.counter_lambda: no permissions_boundary"),
+    "role written without the boundary condition": (
+        "ci.tf", 'conditions = [{ test = "StringEquals", variable = "iam:PermissionsBoundary", values = [local.permissions_boundary_arn] }]',
+        "conditions = []",
+        "local.bounded_role_statements[0]: 'iam:CreateRole' without an iam:PermissionsBoundary condition"),
+    "boundary removable": (
+        "ci.tf", '"iam:UntagRole", "iam:ListInstanceProfilesForRole",', '"iam:UntagRole", "iam:ListInstanceProfilesForRole", "iam:DeleteRolePermissionsBoundary",',
+        "local.stack_access.Roles.write: 'iam:DeleteRolePermissionsBoundary' is never granted"),
+    "boundary rewritable": (
+        "ci.tf", 'read      = ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions"]\n      write     = []',
+        'read      = ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions"]\n      write     = ["iam:CreatePolicyVersion"]',
+        "local.stack_access.PermissionsBoundary.write: 'iam:CreatePolicyVersion' is never granted"),
+    "execute-api endpoint disabled under CloudFront": (
+        "counter.tf", "disable_execute_api_endpoint = false", "disable_execute_api_endpoint = true",
+        "aws_apigatewayv2_api.counter: execute-api endpoint disabled, but CloudFront's origin is that endpoint"),
     "deletion protection off": (
         "counter.tf", "deletion_protection_enabled = true", "deletion_protection_enabled = false",
         "aws_dynamodb_table.counter: deletion protection off"),

@@ -230,3 +230,147 @@ def test_files_are_as_terraform_fmt_writes_them():
     # CI runs `terraform fmt -check -recursive` before plan and apply.
     checked_with, problems = checks.fmt_check(TERRAFORM)
     assert problems == [], f"checked with {checked_with}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Production: throttling, the cost guard, the permissions boundary, the stats reader.
+
+DEPLOY_GUIDE = REPO / "docs" / "deploy.md"
+# A post on a popular forum peaks at tens of views a second; every view is one POST /api/hits.
+READER_SPIKE_PER_SECOND = 100
+
+
+def default(config: checks.Config, variable: str):
+    return config.variables[variable]["default"]
+
+
+def test_api_limits_admit_a_reader_spike_and_the_guide_states_them(config):
+    rate, burst = default(config, "api_throttle_rate_limit"), default(config, "api_throttle_burst_limit")
+    assert rate >= READER_SPIKE_PER_SECOND and burst >= 2 * rate
+    stage = checks.first_block(resource(config, "aws_apigatewayv2_stage", "default"), "default_route_settings")
+    assert "var.api_throttle_rate_limit" in stage["throttling_rate_limit"]
+    assert "var.api_throttle_burst_limit" in stage["throttling_burst_limit"]
+    guide = DEPLOY_GUIDE.read_text(encoding="utf-8")
+    stated = dict(re.findall(r"`(api_throttle_(?:rate|burst)_limit)` \(default (\d+)", guide))
+    assert stated == {"api_throttle_rate_limit": str(rate), "api_throttle_burst_limit": str(burst)}
+
+
+def test_cloudfront_keeps_its_way_to_the_api(config):
+    # disable_execute_api_endpoint = true would also refuse CloudFront, whose origin is that URL.
+    api = resource(config, "aws_apigatewayv2_api", "counter")
+    assert api["disable_execute_api_endpoint"] is False
+    distribution = resource(config, "aws_cloudfront_distribution", "site")
+    assert any("aws_apigatewayv2_api.counter.api_endpoint" in o["domain_name"] for o in distribution["origin"])
+
+
+def test_cost_budget_is_on_by_default_and_emails_at_its_thresholds(config):
+    assert default(config, "enable_cost_budget") is True
+    assert default(config, "monthly_budget_usd") > 0
+    budget = resource(config, "aws_budgets_budget", "monthly")
+    assert "var.enable_cost_budget" in budget["count"]
+    assert checks.literal(budget["budget_type"]) == "COST" and checks.literal(budget["time_unit"]) == "MONTHLY"
+    assert "var.monthly_budget_usd" in budget["limit_amount"]
+    notifications = {checks.literal(n["notification_type"]): n for n in budget["notification"]}
+    assert set(notifications) == {"ACTUAL", "FORECASTED"}
+    assert "var.budget_alert_threshold_percent" in str(notifications["ACTUAL"]["threshold"])
+    assert all(n["subscriber_email_addresses"] == ["${var.budget_alert_email}"] for n in notifications.values())
+    # The apply role manages this budget only, and the plan role reads it.
+    row = config.locals["stack_access"]["Budget"]
+    assert [checks.literal(r) for r in row["resources"]] == ["${local.budget_arn}"]
+    assert checks.literal(config.locals["budget_arn"]).endswith(":budget/${var.project_name}-monthly")
+    assert "${var.project_name}-monthly" == checks.literal(budget["name"])
+
+
+BUDGET_VARIABLES = {
+    "no address while the budget is on": ({}, "budget_alert_email is required while enable_cost_budget is true"),
+    "not an address": ({"budget_alert_email": "me"}, "budget_alert_email must be an email address"),
+    "zero budget": ({"budget_alert_email": "me@example.com", "monthly_budget_usd": "0"}, "monthly_budget_usd must be between"),
+    "threshold not a percentage": ({"budget_alert_email": "me@example.com", "budget_alert_threshold_percent": "0"},
+                                   "budget_alert_threshold_percent must be a whole number"),
+    "budget off, no address": ({"enable_cost_budget": "false"}, ""),
+    "budget on, with an address": ({"budget_alert_email": "me@example.com"}, ""),
+}
+
+
+@pytest.mark.parametrize(("values", "expected"), BUDGET_VARIABLES.values(), ids=BUDGET_VARIABLES.keys())
+def test_budget_variables_are_validated_by_terraform(values, expected, tmp_path_factory):
+    scratch = tmp_path_factory.getbasetemp() / "variables-only"
+    said = checks.variable_errors(TERRAFORM, scratch, {"domain_name": "example.com", **values})
+    if said is None:
+        pytest.skip("terraform is not on PATH")
+    if expected:
+        assert expected in said
+    else:
+        assert said == ""
+
+
+def test_every_role_but_the_apply_role_carries_the_permissions_boundary(config):
+    roles = checks.find_resources(config, "aws_iam_role")
+    assert {"counter_lambda", "github", "stats_reader"} <= set(roles)
+    for name in ("counter_lambda", "stats_reader"):
+        assert roles[name]["permissions_boundary"] == "${aws_iam_policy.permissions_boundary.arn}"
+    assert roles["github"]["permissions_boundary"] == "${each.value.bounded ? aws_iam_policy.permissions_boundary.arn : null}"
+    assert github_roles_bounded(config) == {"deploy": True, "terraform_apply": False, "terraform_plan": True}
+    boundary = resource(config, "aws_iam_policy", "permissions_boundary")
+    assert "local.permissions_boundary_name" in boundary["name"]
+    assert checks.literal(config.locals["permissions_boundary_arn"]) == "${local.iam_arn}:policy/${local.permissions_boundary_name}"
+
+
+def github_roles_bounded(config: checks.Config) -> dict[str, bool]:
+    """Each GitHub role's `bounded` setting, read from the for-expression that builds them."""
+    written = checks.literal(config.locals["github_roles"])
+    return {role: flag == "true" for role, flag in re.findall(r"(\w+) = \{name = .*?, bounded = (true|false)\}", written)}
+
+
+def test_apply_role_writes_roles_only_within_the_boundary(config):
+    statements = {s["sid"]: s for s in config.locals["bounded_role_statements"]}
+    [writes] = statements.values()
+    assert {checks.literal(a) for a in writes["actions"]} == {
+        "iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary"}
+    [condition] = writes["conditions"]
+    assert (checks.literal(condition["test"]), checks.literal(condition["variable"])) == ("StringEquals", "iam:PermissionsBoundary")
+    assert [checks.literal(v) for v in condition["values"]] == ["${local.permissions_boundary_arn}"]
+    # Nothing else grants them, and the boundary itself is read-only to every role.
+    rows = config.locals["stack_access"]
+    assert not any(checks.literal(a) in checks.ROLE_WRITES_NEEDING_BOUNDARY for row in rows.values() for a in row["write"])
+    assert rows["PermissionsBoundary"]["write"] == []
+    assert [checks.literal(r) for r in rows["PermissionsBoundary"]["resources"]] == ["${local.permissions_boundary_arn}"]
+    apply_statements = str(config.locals["github_roles"])
+    assert "local.bounded_role_statements" in apply_statements
+
+
+def test_boundary_is_made_of_every_bounded_role_s_grants(config):
+    document = config.data[("aws_iam_policy_document", "permissions_boundary")]
+    assert sorted(document["source_policy_documents"]) == sorted([
+        "${data.aws_iam_policy_document.counter_lambda.json}", "${data.aws_iam_policy_document.stats_reader.json}"])
+    assert "if role.bounded" in checks.literal(config.locals["bounded_role_grants"])
+    assert "local.bounded_role_grants" in checks.literal(config.locals["boundary_grants"])
+    [statement] = checks.dynamic_blocks(document)["statement"]
+    assert "statement.value" in statement["actions"] and "jsondecode(statement.key)[0]" in statement["resources"]
+
+
+def test_stats_reader_may_read_the_counter_table_and_nothing_else(config):
+    [statement] = config.data[("aws_iam_policy_document", "stats_reader")]["statement"]
+    assert {checks.literal(a) for a in statement["actions"]} == {
+        "dynamodb:Query", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:DescribeTable"}
+    assert statement["resources"] == ["${aws_dynamodb_table.counter.arn}"]
+    policy = resource(config, "aws_iam_role_policy", "stats_reader")
+    assert "aws_iam_role.stats_reader" in policy["role"] and "stats_reader.json" in policy["policy"]
+    assert checks.find_resources(config, "aws_iam_role_policy_attachment") == {}
+    trust = config.data[("aws_iam_policy_document", "stats_reader_trust")]
+    [account] = trust["statement"]
+    assert [checks.literal(i) for i in account["principals"][0]["identifiers"]] == ["arn:${local.partition}:iam::${local.account_id}:root"]
+    [github] = checks.dynamic_blocks(trust)["statement"]
+    assert "local.github_release_subjects" in str(trust["dynamic"])
+    assert {checks.literal(c["variable"]) for c in github["condition"]} == {
+        "token.actions.githubusercontent.com:aud", "token.actions.githubusercontent.com:sub"}
+    assert "aws_iam_role.stats_reader.arn" in config.outputs["stats_role_arn"]["value"]
+
+
+def test_cloudfront_never_serves_publish_bookkeeping(config):
+    # The lock names the user and host of the run holding it; the state lists every object.
+    statements = config.data[("aws_iam_policy_document", "site_bucket")]["statement"]
+    [deny] = [s for s in statements if checks.literal(s.get("effect", "")) == "Deny"]
+    assert {checks.literal(r) for r in deny["resources"]} == {
+        "${aws_s3_bucket.site.arn}/.publish-state.json", "${aws_s3_bucket.site.arn}/.publish-lock.json"}
+    assert [checks.literal(i) for i in deny["principals"][0]["identifiers"]] == ["cloudfront.amazonaws.com"]
