@@ -4,49 +4,73 @@ Table: billing ``PAY_PER_REQUEST``, hash key ``pk`` (S), no range key, TTL on ``
 
 Items
 -----
-``pk = "page#<page key>"``, ``views`` (N)
+``pk = "page#<page key>"``: ``views`` (N) and the page's history
     One per published page, created with ``views = 0`` by publish
     (:func:`counter_lambda.tables.register_pages`).
     A hit only counts when this item exists, so a crafted path cannot create items.
-``pk = "site"``, ``views`` (N), ``unique_<YYYY-MM-DD>`` (N)
-    The site total and the unique visitors of recent UTC days. Created by the first hit.
-    Each hit also removes the attributes of the previous seven days, so the item stays a few
-    dozen bytes (write cost grows with item size) and only today's count is kept.
+``pk = "site"``: ``views`` (N), the site's history and ``u<YYYYMMDD>`` (N), unique visitors
+    The site total. Created by the first hit.
 ``pk = "visitor#<YYYY-MM-DD>#<hash>"``, ``hits`` (N), ``expires_at`` (N, epoch seconds)
     A marker that this visitor was counted today; DynamoDB TTL deletes it after the day.
     The hash comes from :mod:`counter_lambda.visitors`: no IP or user agent is stored.
 
+History (UTC days): ``d<YYYYMMDD>`` views of a day, ``m<YYYYMM>`` of a month, ``y<YYYY>`` of a
+year. Every counted hit ADDs one to today's day, month and year attributes in the same update
+as ``views``, so months and years are exact without ever reading a day back, and REMOVEs the
+day attributes just past :data:`DAY_WINDOW` and the months just past :data:`MONTH_WINDOW`
+(history rolls into months and years without a read). An item thus holds at most 32 days,
+13 months and one attribute per year: under 1 KB (one write unit) for years, at up to 9,999
+views a day (``tests/counter/test_counter_history.py``, ``bench/counter_history.py``). Names are
+compact (``d20250314``, not ``d_2025-03-14``) because the site item keeps two per day. A day
+only outlives the window on an item with no hit in the :data:`STALE_DAYS` days after it left
+it; its views are in its month and year already, and readers ignore it.
+
 Writes
 ------
 Increments are ``UpdateItem ... ADD`` returning the new values: atomic on the server,
-never read-then-write, so concurrent hits are never lost. :func:`record_hit` makes exactly
-three requests, in this order:
+never read-then-write, so concurrent hits are never lost. :func:`record_hit` makes at most
+three requests:
 
-1. page: ``ADD views :1`` on condition ``attribute_exists(pk)``; a failed condition is an
-   unknown page and nothing has been written;
-2. visitor marker: ``ADD hits :1 SET expires_at`` returning ``UPDATED_NEW``; ``hits == 1``
-   means the first hit of this visitor today (concurrent first hits get 1 and 2: one unique);
-3. site: ``ADD views :1, unique_<today> :new`` and ``REMOVE`` the previous days' attributes,
-   returning ``ALL_NEW`` (views and today's unique count).
+* page: ``ADD views, d, m, y :1`` on condition ``attribute_exists(pk)``; a failed condition
+  is an unknown page;
+* visitor marker: ``ADD hits :1 SET expires_at`` returning ``UPDATED_NEW``; ``hits == 1``
+  means the first hit of this visitor today (concurrent first hits get 1 and 2: one unique);
+* site: ``ADD views, d, m, y :1, u<today> :first`` and ``REMOVE`` past the windows,
+  returning ``ALL_NEW`` (views and today's unique count).
 
-If step 2 or 3 fails (throttled, unreachable), the steps already done are undone (page
-``ADD views :-1``, marker ``ADD hits :-1``) and :class:`StoreUnavailable` says whether the
-undo succeeded. Botocore retries throttled requests itself: they were not applied, so
-retrying is exact. One case is not: a read timeout after DynamoDB applied an ``ADD`` is
-retried too and counts twice; the handler's 5 s read timeout against DynamoDB's
-single-digit-millisecond latency keeps that to outages.
+Order (what the visitor waits for): the site's unique increment depends on the marker's
+answer, so for a visitor not yet seen today the marker goes out *with* the page and the site
+follows: two round trips, not three. The only way to one round trip for them would be to
+guess the marker's answer and correct a wrong guess with a fourth request (or not at all).
+What this process has already proven skips the wait instead: a page it has counted is
+registered (publish never deletes page items), so the page goes out in parallel; a visitor
+it has counted today has a marker until the day ends, so that visitor's later hits need no
+marker update at all and the page and site go out together: one round trip, two requests.
+A page this process has not counted yet goes out alone first, so an unknown page still
+writes nothing. The proofs live in memory per client and table (:class:`_Known`), bounded,
+and only ever let a hit skip a wait, never change what is written.
+
+If a request fails (throttled, unreachable), the writes that succeeded are undone (``ADD``
+of minus what they added) and :class:`StoreUnavailable` says whether the undo succeeded.
+Botocore retries throttled requests itself: they were not applied, so retrying is exact.
+One case is not: a read timeout after DynamoDB applied an ``ADD`` is retried too and counts
+twice; short timeouts against DynamoDB's single-digit-millisecond latency keep that to
+outages.
 
 Reads (:func:`read_counts`) are one consistent ``BatchGetItem`` of the page and site items
 (resent only for keys DynamoDB hands back unprocessed).
 Creating the table and registering pages is :mod:`counter_lambda.tables`, which the Lambda
-never imports.
+never imports; reading the history for the author is the ``stats`` package.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+import weakref
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any, NamedTuple
 
@@ -60,10 +84,18 @@ SITE_PK = "site"
 PAGE_PREFIX = "page#"
 VISITOR_PREFIX = "visitor#"
 MARKER_HITS = "hits"
-UNIQUE_PREFIX = "unique_"
-# Days of unique counts removed from the site item by each hit: only a week with no hit at
-# all leaves a stale attribute behind (a few bytes).
-STALE_UNIQUE_DAYS = 7
+DAY_PREFIX = "d"
+UNIQUE_PREFIX = "u"
+MONTH_PREFIX = "m"
+YEAR_PREFIX = "y"
+# Days kept on an item: today and the 31 before, so the author's last 30 days are complete.
+DAY_WINDOW = 32
+# Months kept: this one and the 12 before (a year back, month by month); years stay.
+MONTH_WINDOW = 13
+# Each hit removes this many days (months) just past the window: only an item with no hit
+# for that long keeps a stale one (a dozen bytes, already counted in its month and year).
+STALE_DAYS = 7
+STALE_MONTHS = 2
 # Markers outlive their UTC day by this margin: clock skew between Lambda and DynamoDB's TTL
 # sweeper must not delete a marker while its day is still running.
 MARKER_GRACE = timedelta(hours=1)
@@ -95,13 +127,31 @@ def page_pk(page_key: str) -> str:
     return PAGE_PREFIX + page_key
 
 
+def day_attribute(day: date) -> str:
+    return f"{DAY_PREFIX}{day:%Y%m%d}"
+
+
+def unique_attribute(day: date) -> str:
+    return f"{UNIQUE_PREFIX}{day:%Y%m%d}"
+
+
+def month_attribute(day: date) -> str:
+    return f"{MONTH_PREFIX}{day:%Y%m}"
+
+
+def year_attribute(day: date) -> str:
+    return f"{YEAR_PREFIX}{day:%Y}"
+
+
+def months_before(day: date, months: int) -> date:
+    """The first day of the month ``months`` before ``day``'s month."""
+    index = day.year * 12 + day.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def _number(attributes: dict, name: str) -> int:
     value = attributes.get(name)
     return int(value["N"]) if value else 0
-
-
-def _unique_attribute(day) -> str:
-    return f"{UNIQUE_PREFIX}{day.isoformat()}"
 
 
 def _unavailable(error: Exception) -> StoreUnavailable:
@@ -114,15 +164,110 @@ def _is_condition_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
+class _Increment:
+    """One ``ADD`` of the same amount to views and today's day, month and year (and, on the
+    site, an amount to today's unique visitors), with ``REMOVE`` of what left the windows."""
+
+    def __init__(self, today: date, *, site: bool) -> None:
+        self.names = {
+            "#views": VIEWS,
+            "#day": day_attribute(today),
+            "#month": month_attribute(today),
+            "#year": year_attribute(today),
+        }
+        if site:
+            self.names["#unique"] = unique_attribute(today)
+        self.stale: list[str] = []
+        for offset in range(DAY_WINDOW, DAY_WINDOW + STALE_DAYS):
+            old_day = today - timedelta(days=offset)
+            self.stale.append(day_attribute(old_day))
+            if site:
+                self.stale.append(unique_attribute(old_day))
+        for offset in range(MONTH_WINDOW, MONTH_WINDOW + STALE_MONTHS):
+            self.stale.append(month_attribute(months_before(today, offset)))
+
+    def expression(self, amount: str, unique: str | None = None, *, trim: bool) -> tuple[str, dict]:
+        """The update expression and its names: ``ADD amount`` (``unique`` to the site's
+        unique visitors), and with ``trim`` the ``REMOVE`` of stale attributes."""
+        names = dict(self.names)
+        added = [f"#views {amount}", f"#day {amount}", f"#month {amount}", f"#year {amount}"]
+        if unique is None:
+            names.pop("#unique", None)
+        else:
+            added.append(f"#unique {unique}")
+        expression = "ADD " + ", ".join(added)
+        if trim and self.stale:
+            removed = []
+            for number, name in enumerate(self.stale):
+                names[f"#old{number}"] = name
+                removed.append(f"#old{number}")
+            expression += " REMOVE " + ", ".join(removed)
+        return expression, names
+
+
+class _Known:
+    """What this process has proven about one table, so a hit can skip waiting for it.
+
+    A page counted here is registered (publish never deletes page items); a visitor counted
+    here today has a marker until the day ends. Bounded: a full set starts over, which only
+    costs the waits it saved.
+    """
+
+    MAX_PAGES = 10_000
+    MAX_VISITORS = 50_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pages: set[str] = set()
+        self._day: date | None = None
+        self._visitors: set[str] = set()
+
+    def has_page(self, page_key: str) -> bool:
+        return page_key in self._pages
+
+    def add_page(self, page_key: str) -> None:
+        with self._lock:
+            if len(self._pages) >= self.MAX_PAGES:
+                self._pages.clear()
+            self._pages.add(page_key)
+
+    def has_visitor(self, day: date, visitor: str) -> bool:
+        with self._lock:
+            return self._day == day and visitor in self._visitors
+
+    def add_visitor(self, day: date, visitor: str) -> None:
+        with self._lock:
+            if self._day != day or len(self._visitors) >= self.MAX_VISITORS:
+                self._day, self._visitors = day, set()
+            self._visitors.add(visitor)
+
+
+_known_by_client: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_known_lock = threading.Lock()
+
+
+def _known(client: Any, table: str) -> _Known:
+    with _known_lock:
+        tables = _known_by_client.setdefault(client, {})
+        return tables.setdefault(table, _Known())
+
+
+# Threads for the requests a hit sends together (boto3 clients are thread-safe). botocore
+# imports concurrent.futures already, so this costs a cold start nothing.
+_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="counter-hit")
+
+
 class _Hit:
-    """One hit's three writes, each remembered with its undo, so a failure undoes the rest."""
+    """One hit's writes, each remembered with its undo, so a failure undoes the rest."""
 
     def __init__(self, client: Any, table: str, page_key: str, now: datetime) -> None:
         self.client = client
         self.table = table
         self.page_key = page_key
         self.now = now
+        self.today = now.date()
         self.undo: list[Callable[[], None]] = []
+        self.rolled_back = True
 
     def _update(self, pk: str, expression: str, names: dict, values: dict | None = None, **extra):
         request = dict(
@@ -138,11 +283,13 @@ class _Hit:
 
     def count_page(self) -> int:
         pk = page_pk(self.page_key)
+        increment = _Increment(self.today, site=False)
+        expression, names = increment.expression(":one", trim=True)
         try:
             attributes = self._update(
                 pk,
-                "ADD #views :one",
-                {"#views": VIEWS, "#pk": HASH_KEY},
+                expression,
+                {**names, "#pk": HASH_KEY},
                 {":one": {"N": "1"}},
                 ConditionExpression="attribute_exists(#pk)",
                 ReturnValues="UPDATED_NEW",
@@ -151,11 +298,12 @@ class _Hit:
             if _is_condition_failure(error):
                 raise UnknownPage(self.page_key) from None
             raise
+        undo_expression, undo_names = increment.expression(":minus_one", trim=False)
         self.undo.append(
             lambda: self._update(
                 pk,
-                "ADD #views :minus_one",
-                {"#views": VIEWS, "#pk": HASH_KEY},
+                undo_expression,
+                {**undo_names, "#pk": HASH_KEY},
                 {":minus_one": {"N": "-1"}},
                 ConditionExpression="attribute_exists(#pk)",
             )
@@ -164,9 +312,8 @@ class _Hit:
 
     def mark_visitor(self, visitor: str) -> bool:
         """Record today's marker for ``visitor``; True if it is their first hit today."""
-        today = self.now.date()
-        pk = f"{VISITOR_PREFIX}{today.isoformat()}#{visitor}"
-        end_of_day = datetime.combine(today + timedelta(days=1), clock_time(), UTC)
+        pk = f"{VISITOR_PREFIX}{self.today.isoformat()}#{visitor}"
+        end_of_day = datetime.combine(self.today + timedelta(days=1), clock_time(), UTC)
         expires_at = int((end_of_day + MARKER_GRACE).timestamp())
         names = {"#hits": MARKER_HITS, "#expires": TTL_ATTRIBUTE}
         attributes = self._update(
@@ -186,22 +333,48 @@ class _Hit:
         return first_today
 
     def count_site(self, first_today: bool) -> tuple[int, int]:
-        today = self.now.date()
-        names = {"#views": VIEWS, "#today": _unique_attribute(today)}
-        stale = []
-        for days_ago in range(1, STALE_UNIQUE_DAYS + 1):
-            names[f"#stale{days_ago}"] = _unique_attribute(today - timedelta(days=days_ago))
-            stale.append(f"#stale{days_ago}")
+        increment = _Increment(self.today, site=True)
+        expression, names = increment.expression(":one", ":new", trim=True)
+        new = "1" if first_today else "0"
         attributes = self._update(
             SITE_PK,
-            f"ADD #views :one, #today :new REMOVE {', '.join(stale)}",
+            expression,
             names,
-            {":one": {"N": "1"}, ":new": {"N": "1" if first_today else "0"}},
-            # ALL_NEW: the site item is tiny, and an attribute whose value an update leaves
-            # unchanged (ADD 0) is not reliably in UPDATED_NEW across DynamoDB emulators.
+            {":one": {"N": "1"}, ":new": {"N": new}},
+            # ALL_NEW: an attribute whose value an update leaves unchanged (ADD 0) is not
+            # reliably in UPDATED_NEW across DynamoDB emulators.
             ReturnValues="ALL_NEW",
         )
-        return _number(attributes, VIEWS), _number(attributes, names["#today"])
+        undo_expression, undo_names = increment.expression(":minus_one", ":minus_new", trim=False)
+        self.undo.append(
+            lambda: self._update(
+                SITE_PK,
+                undo_expression,
+                undo_names,
+                {":minus_one": {"N": "-1"}, ":minus_new": {"N": f"-{new}" if first_today else "0"}},
+            )
+        )
+        return _number(attributes, VIEWS), _number(attributes, names["#unique"])
+
+    def together(self, steps: dict[str, Callable[[], Any]], results: dict[str, Any]) -> None:
+        """Run ``steps`` at once (the first in this thread) into ``results``; if any fails,
+        undo every write of the hit so far and raise the failure."""
+        names = list(steps)
+        futures = {name: _pool.submit(steps[name]) for name in names[1:]}
+        failures: list[BaseException] = []
+        try:
+            results[names[0]] = steps[names[0]]()
+        except Exception as error:  # noqa: BLE001 - every failure rolls the hit back below
+            failures.append(error)
+        for name, future in futures.items():
+            try:
+                results[name] = future.result()
+            except Exception as error:  # noqa: BLE001
+                failures.append(error)
+        if failures:
+            self.rolled_back = self.roll_back()
+            unknown = [error for error in failures if isinstance(error, UnknownPage)]
+            raise (unknown or failures)[0]
 
     def roll_back(self) -> bool:
         """Undo the writes done so far, newest first; False if any undo failed too."""
@@ -211,6 +384,7 @@ class _Hit:
                 undo()
             except (BotoCoreError, ClientError):
                 complete = False
+        self.undo.clear()
         return complete
 
 
@@ -223,17 +397,34 @@ def record_hit(
     written) or :class:`StoreUnavailable` (everything written by this hit undone, best effort).
     """
     hit = _Hit(client, table, page_key, now.astimezone(UTC))
+    known = _known(client, table)
+    new_visitor = visitor is not None and not known.has_visitor(hit.today, visitor)
+    results: dict[str, Any] = {}
     try:
-        views = hit.count_page()
-        first_today = hit.mark_visitor(visitor) if visitor else False
-        site_views, unique_today = hit.count_site(first_today)
+        first: dict[str, Callable[[], Any]] = {}
+        if known.has_page(page_key):
+            first["page"] = hit.count_page
+        else:
+            # alone: an unknown page must find nothing written to undo
+            hit.together({"page": hit.count_page}, results)
+            known.add_page(page_key)
+        if new_visitor:
+            first["marker"] = lambda: hit.mark_visitor(visitor)
+            hit.together(first, results)
+            hit.together({"site": lambda: hit.count_site(results["marker"])}, results)
+        else:
+            first["site"] = lambda: hit.count_site(False)
+            hit.together(first, results)
     except UnknownPage:
         raise
     except (BotoCoreError, ClientError) as error:
         unavailable = _unavailable(error)
-        unavailable.rolled_back = hit.roll_back()
+        unavailable.rolled_back = hit.rolled_back
         raise unavailable from error
-    return Counts(page_key, views, site_views, unique_today)
+    if new_visitor:
+        known.add_visitor(hit.today, visitor)
+    site_views, unique_today = results["site"]
+    return Counts(page_key, results["page"], site_views, unique_today)
 
 
 def read_counts(
@@ -245,7 +436,7 @@ def read_counts(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Counts:
     """The current counts of a registered page, in one strongly consistent BatchGetItem."""
-    today_attribute = _unique_attribute(now.astimezone(UTC).date())
+    today_attribute = unique_attribute(now.astimezone(UTC).date())
     pk = page_pk(page_key)
 
     request = {
