@@ -49,16 +49,17 @@ def render_viewer_request(redirects: dict[str, str], source: Path = VIEWER_REQUE
     return code.replace(PLACEHOLDER, f"var REDIRECTS = {table};", 1)
 
 
-_cached: tuple[float | None, dict[str, str]] = (None, {})
+_cached: tuple[tuple[Path, int] | None, dict[str, str]] = (None, {})
 
 
-def current_redirects(path: Path = REDIRECTS_FILE) -> dict[str, str]:
-    """The table as ``path`` holds it now, read again only when the file changes (``make serve``
-    picks up an edit without a restart). An unreadable table redirects nothing here; the content
-    check reports why."""
+def current_redirects(path: Path | None = None) -> dict[str, str]:
+    """The table as ``path`` (default :data:`REDIRECTS_FILE`) holds it now, read again only when
+    the file changes (``make serve`` picks up an edit without a restart). An unreadable table
+    redirects nothing here; the content check reports why."""
     global _cached
+    path = path or REDIRECTS_FILE
     try:
-        stamp = path.stat().st_mtime_ns if path.is_file() else None
+        stamp = (path, path.stat().st_mtime_ns) if path.is_file() else None
     except OSError:
         stamp = None
     if stamp != _cached[0]:
