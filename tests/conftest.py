@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from deploy.site import PROJECT_ROOT, build_site
+from deploy.site import build_site
+from deploy.targets import PROJECT_ROOT
 from tests.blogs import FIXTURE_BLOG
 
 
@@ -26,3 +27,18 @@ def fixture_blog() -> Path:
 def built_site(tmp_path_factory, fixture_blog) -> Path:
     """The fixture blog built once with pelicanconf.py; tests must not modify it."""
     return build_site("pelicanconf.py", tmp_path_factory.mktemp("site") / "output", content_path=fixture_blog)
+
+
+# Module scope: Playwright's sync API allows one running instance per thread, and the
+# benchmark smoke test starts its own after the browser tests.
+@pytest.fixture(scope="module")
+def browser():
+    """A real Chromium (Debian's where present, else Playwright's own)."""
+    from playwright.sync_api import sync_playwright
+
+    from devstack.browser import launch_chromium
+
+    with sync_playwright() as playwright:
+        launched = launch_chromium(playwright)
+        yield launched
+        launched.close()

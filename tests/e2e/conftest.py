@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from devstack.browser import launch_chromium
 from devstack.stack import DevStack
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -24,18 +23,6 @@ def stack(tmp_path_factory, fixture_blog):
     output = tmp_path_factory.mktemp("e2e-site") / "output"
     with DevStack(port=0, output_dir=output, content_path=fixture_blog) as running:
         yield running
-
-
-# Module scope: Playwright's sync API allows one running instance per thread, and the
-# benchmark smoke test starts its own after this module.
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = launch_chromium(playwright)
-        yield launched
-        launched.close()
 
 
 class PageWatch:
