@@ -223,9 +223,10 @@ def deploy_gating(root: Path) -> list[str]:
             continue
         deploys += 1
         triggers = _triggers(data)
-        if set(triggers) != {"push", "workflow_dispatch"}:
+        # A schedule runs on the default branch only (main): it publishes posts whose date came.
+        if not {"push", "workflow_dispatch"} <= set(triggers) <= {"push", "workflow_dispatch", "schedule"}:
             problems.append(
-                f"{name}: deploys on {sorted(triggers)}, not only push to main and dispatch"
+                f"{name}: deploys on {sorted(triggers)}, not only push to main, dispatch and a schedule"
             )
         push = triggers.get("push") or {}
         if push.get("branches") != ["main"] or set(push) - {"branches"}:
@@ -443,7 +444,8 @@ def publish_targets(root: Path) -> list[str]:
     for job in Repo(root).jobs():
         if not any(goal == "publish" for s in job.scripts() for goal in _make_goals(s)):
             continue
-        environ = {name: "set" for name in job.spec.get("env") or {}}
+        # Any value counts as set; SITEURL's must look like one (publish refuses one without a scheme).
+        environ = {name: "https://set.example" if name == "SITEURL" else "set" for name in job.spec.get("env") or {}}
         if job.uses_of(AWS_CREDENTIALS):
             environ["AWS_REGION"] = "set"  # exported by configure-aws-credentials
         # An empty Terraform folder: a target the environment leaves out stays unknown.
