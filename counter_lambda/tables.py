@@ -1,9 +1,16 @@
-"""Administration of the counter table: create it, register page keys, write items in bulk.
+"""Administration of the counter table: create it, register page keys, retire the keys of
+pages publish removed (and bring them back), write items in bulk.
 
 Publish and the offline stack use it; the Lambda never imports it (its zip leaves it out),
 so a hit cannot reach code that writes without a condition. Only ``BatchGetItem`` and
 ``BatchWriteItem`` here: 100 keys per read, 25 items per write, unprocessed parts resent
 with backoff.
+
+A retired page's item moves from ``page#<key>`` to ``retired#<key>`` with every attribute it
+had: a hit's ``UpdateItem`` requires ``page#<key>`` to exist, so the page answers 404 like any
+unknown page and its count can no longer be raised, while the count stays readable for stats.
+A page that comes back (a rollback, or the same URL published again) moves back and counts on
+from where it stopped.
 """
 
 from __future__ import annotations
@@ -21,10 +28,15 @@ from counter_lambda.counter import (
     page_pk,
     until_processed,
 )
-from counter_lambda.pagekey import normalise_page_key
+from counter_lambda.pagekey import PageKeyError, normalise_page_key
 
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
+RETIRED_PREFIX = "retired#"
+
+
+def retired_pk(page_key: str) -> str:
+    return RETIRED_PREFIX + page_key
 
 
 def create_table(client: Any, name: str) -> None:
@@ -80,6 +92,98 @@ def _existing_pks(
 
     found = _each_chunk(send_chunk, pks, BATCH_GET_LIMIT, workers)
     return {item[HASH_KEY]["S"] for items in found for item in items}
+
+
+def _items(
+    client: Any, table: str, pks: list[str], sleep: Callable[[float], None], workers: int
+) -> dict[str, dict]:
+    """Every attribute of the items at ``pks`` that exist, read consistently."""
+
+    def send_chunk(chunk: list[str]) -> list[dict]:
+        request = {"Keys": [{HASH_KEY: {"S": pk}} for pk in chunk], "ConsistentRead": True}
+        return batch_get(client, table, request, sleep)
+
+    found = _each_chunk(send_chunk, pks, BATCH_GET_LIMIT, workers)
+    return {item[HASH_KEY]["S"]: item for items in found for item in items}
+
+
+def _move_items(
+    client: Any,
+    table: str,
+    moves: list[tuple[dict, str]],
+    sleep: Callable[[float], None],
+    workers: int,
+) -> None:
+    """Rewrite each item under a new key and delete the old one (a put and a delete in the
+    same BatchWriteItem; resent until both are processed, so a re-run finds either the old
+    item, to move again, or none)."""
+    requests = []
+    for item, new_pk in moves:
+        requests.append({"PutRequest": {"Item": {**item, HASH_KEY: {"S": new_pk}}}})
+        requests.append({"DeleteRequest": {"Key": {HASH_KEY: item[HASH_KEY]}}})
+
+    def send(request: dict) -> tuple[dict, dict | None]:
+        response = client.batch_write_item(RequestItems=request)
+        return response, response.get("UnprocessedItems") or None
+
+    def send_chunk(chunk: list[dict]) -> None:
+        until_processed(send, {table: chunk}, what="BatchWriteItem", sleep=sleep)
+
+    # An even chunk size keeps each move's put and delete in one request.
+    _each_chunk(send_chunk, requests, BATCH_WRITE_LIMIT - 1, workers)
+
+
+def _page_keys(keys: Iterable[str]) -> list[str]:
+    """The valid page keys among ``keys``, normalised, once each (an old manifest may hold a
+    key today's rules refuse: it was never registered, so there is nothing to retire)."""
+    valid = set()
+    for key in keys:
+        try:
+            valid.add(normalise_page_key(key))
+        except (PageKeyError, TypeError):
+            continue
+    return sorted(valid)
+
+
+def retire_pages(
+    client: Any,
+    table: str,
+    keys: Iterable[str],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    workers: int = 1,
+) -> int:
+    """Stop counting the pages at ``keys`` (publish removed them): move each registered page's
+    item to ``retired#<key>``; return how many moved. Idempotent.
+
+    ``BatchWriteItem`` cannot be conditional: a hit landing in the milliseconds between the read
+    and the move is answered but not kept in the retired count.
+    """
+    page_keys = _page_keys(keys)
+    found = _items(client, table, [page_pk(key) for key in page_keys], sleep, workers)
+    moves = [(found[page_pk(key)], retired_pk(key)) for key in page_keys if page_pk(key) in found]
+    _move_items(client, table, moves, sleep, workers)
+    return len(moves)
+
+
+def restore_pages(
+    client: Any,
+    table: str,
+    keys: Iterable[str],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    workers: int = 1,
+) -> int:
+    """Count again the pages at ``keys`` that were retired and are not registered: move their
+    ``retired#`` items back, counts and all; return how many. Idempotent; registering what is
+    still missing is :func:`register_pages`."""
+    page_keys = _page_keys(keys)
+    registered = _existing_pks(client, table, [page_pk(key) for key in page_keys], sleep, workers)
+    candidates = [key for key in page_keys if page_pk(key) not in registered]
+    retired = _items(client, table, [retired_pk(key) for key in candidates], sleep, workers)
+    moves = [(retired[retired_pk(key)], page_pk(key)) for key in candidates if retired_pk(key) in retired]
+    _move_items(client, table, moves, sleep, workers)
+    return len(moves)
 
 
 def put_items(

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .headers import Headers, headers_for, rule_for
-from .objects import STATE_KEY, LocalFile, RemoteObject
+from .objects import BOOKKEEPING_KEYS, LocalFile, RemoteObject
 from .state import collapse_paths
 
 DEFAULT_MAX_DELETES = 256
@@ -29,16 +29,28 @@ class ActionKind(StrEnum):
 
 
 class Phase(Enum):
-    """Write order: assets first so no page ever points at one not yet there; pages next;
-    then the files that point at pages (feeds, the page manifest). Deletions after all."""
+    """Write order. First what is new, which no live page links to yet, so it can go up in any
+    state: assets, then pages, then feeds and data. Then what replaces a live object: assets
+    (every page they serve exists), pages (every page and asset they link to is up by now),
+    and last the files that point at pages (feeds, the sitemap, the page manifest). Deletions
+    after all, once no page written links to what goes. A publish stopped at any point leaves
+    no live page linking to a missing page or asset."""
 
+    NEW_ASSETS = "new assets"
+    NEW_PAGES = "new pages"
+    NEW_FEEDS_AND_DATA = "new feeds and data"
     ASSETS = "assets"
     PAGES = "pages"
     FEEDS_AND_DATA = "feeds and data"
 
+    @property
+    def holds_pages(self) -> bool:
+        return self in (Phase.NEW_PAGES, Phase.PAGES)
+
 
 class PlanRefused(RuntimeError):
-    """The plan breaks a guard (max deletes, empty output); nothing was changed."""
+    """The plan breaks a guard (max deletes, most of the site deleted, empty output); nothing
+    was changed."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,14 @@ class Action:
     def replaces(self) -> bool:
         """An object already in the bucket changes or goes: caches may hold the old one."""
         return self.kind is not ActionKind.UNCHANGED and self.remote is not None
+
+    @property
+    def may_be_cached(self) -> bool:
+        """CloudFront may hold an answer for this key: the old object, or (for a new page, which
+        someone may have asked for before it existed) the 404 it caches for a while."""
+        if self.replaces:
+            return True
+        return self.kind is ActionKind.UPLOAD and phase_of(self.key, new=True) is Phase.NEW_PAGES
 
 
 @dataclass
@@ -89,10 +109,11 @@ def walk_local(output_dir: str | os.PathLike) -> dict[str, LocalFile]:
             if not path.is_file():
                 continue
             key = path.relative_to(root).as_posix()
-            if key == STATE_KEY:
+            if key in BOOKKEEPING_KEYS:
                 continue
             md5, sha256 = file_digests(path)
-            files[key] = LocalFile(key, path, path.stat().st_size, md5, sha256, headers_for(key))
+            headers = headers_for(key, (md5, sha256))
+            files[key] = LocalFile(key, path, path.stat().st_size, md5, sha256, headers)
     return dict(sorted(files.items()))
 
 
@@ -154,15 +175,40 @@ def diff(
     return actions
 
 
-# By the header rule that matched the key; every other rule is an asset.
-_PHASE_OF_RULE = {"page": Phase.PAGES, "feed": Phase.FEEDS_AND_DATA, "data": Phase.FEEDS_AND_DATA}
+# By the header rule that matched the key's name; every other rule is an asset.
+_KIND_OF_RULE = {"page": "pages", "feed": "feeds", "data": "feeds"}
+_PHASES = {
+    (True, "assets"): Phase.NEW_ASSETS,
+    (True, "pages"): Phase.NEW_PAGES,
+    (True, "feeds"): Phase.NEW_FEEDS_AND_DATA,
+    (False, "assets"): Phase.ASSETS,
+    (False, "pages"): Phase.PAGES,
+    (False, "feeds"): Phase.FEEDS_AND_DATA,
+}
 
 
-def phase_of(key: str) -> Phase:
-    return _PHASE_OF_RULE.get(rule_for(key).why, Phase.ASSETS)
+def phase_of(key: str, new: bool) -> Phase:
+    return _PHASES[new, _KIND_OF_RULE.get(rule_for(key).why, "assets")]
 
 
-def make_plan(actions: list[Action], max_deletes: int = DEFAULT_MAX_DELETES) -> Plan:
+def deletes_allowed(max_deletes: int | None, bucket_objects: int | None) -> tuple[int, str]:
+    """How many deletions a plan may make, and the guard that says so. An explicit
+    ``--max-deletes`` is the user's own bound; by default at most DEFAULT_MAX_DELETES and at
+    most half the ``bucket_objects`` (a broken build that produces one file must not wipe a
+    30-object site)."""
+    if max_deletes is not None:
+        return max_deletes, f"more than --max-deletes {max_deletes}"
+    half = DEFAULT_MAX_DELETES if bucket_objects is None else bucket_objects // 2
+    if half < DEFAULT_MAX_DELETES:
+        return half, f"more than half of the {bucket_objects} objects in the bucket"
+    return DEFAULT_MAX_DELETES, f"more than --max-deletes {DEFAULT_MAX_DELETES}, the default"
+
+
+def make_plan(
+    actions: list[Action], max_deletes: int | None = None, bucket_objects: int | None = None
+) -> Plan:
+    """Order ``actions`` into phases; raise PlanRefused when they delete more than allowed
+    (``bucket_objects``: how many site objects the bucket holds; None: no relative guard)."""
     plan = Plan()
     for action in actions:
         if action.kind is ActionKind.DELETE:
@@ -170,11 +216,12 @@ def make_plan(actions: list[Action], max_deletes: int = DEFAULT_MAX_DELETES) -> 
         elif action.kind is ActionKind.UNCHANGED:
             plan.unchanged.append(action)
         else:
-            plan.phases[phase_of(action.key)].append(action)
-    if len(plan.deletes) > max_deletes:
+            plan.phases[phase_of(action.key, new=action.remote is None)].append(action)
+    allowed, guard = deletes_allowed(max_deletes, bucket_objects)
+    if len(plan.deletes) > allowed:
         raise PlanRefused(
-            f"refusing to delete {len(plan.deletes)} objects (more than --max-deletes "
-            f"{max_deletes}); check the build output or raise --max-deletes"
+            f"refusing to delete {len(plan.deletes)} objects ({guard}); check the build output, "
+            f"or pass --max-deletes {len(plan.deletes)} if this is intended"
         )
     return plan
 
@@ -189,8 +236,19 @@ def url_paths(key: str) -> list[str]:
 
 
 def invalidation_paths(
-    actions: list[Action], threshold: int = DEFAULT_INVALIDATION_THRESHOLD
+    actions: list[Action],
+    threshold: int = DEFAULT_INVALIDATION_THRESHOLD,
+    new_pages: bool = True,
 ) -> list[str]:
-    """Paths to invalidate for objects replaced or deleted; new objects were never cached."""
-    paths = sorted({path for action in actions if action.replaces for path in url_paths(action.key)})
+    """Paths to invalidate: objects replaced or deleted, and with ``new_pages`` new pages (their
+    404 may be cached); a new asset was never linked, so never asked for. Publish leaves new
+    pages out on the first publish into an empty bucket: a site nobody has seen yet."""
+    paths = sorted(
+        {
+            path
+            for action in actions
+            if (action.may_be_cached if new_pages else action.replaces)
+            for path in url_paths(action.key)
+        }
+    )
     return collapse_paths(paths, threshold)

@@ -9,13 +9,29 @@ from __future__ import annotations
 import mimetypes
 import re
 from dataclasses import dataclass
+from typing import Iterable
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, max-age=0, must-revalidate"
 SHORT = "public, max-age=3600"
 
-# A content-hashed name carries a hex digest between dots: ``js/counter.0123456789.js``.
-_HASHED = r"(^|/)[^/]+\.[0-9a-f]{8,}\.[A-Za-z0-9]+$"
+# A fingerprinted name carries a hex digest between dots: ``js/counter.0123456789.js``.
+_FINGERPRINT = re.compile(r"(?:^|/)[^/]+\.([0-9a-f]{8,64})\.[A-Za-z0-9]+$")
+
+
+def fingerprint_of(key: str) -> str | None:
+    """The hex segment of a name that looks fingerprinted, else None."""
+    found = _FINGERPRINT.search(key)
+    return found.group(1) if found else None
+
+
+def is_fingerprinted(key: str, digests: Iterable[str]) -> bool:
+    """Whether the build fingerprinted this file: the hex segment of its name is the start of
+    one of its own content digests (the visitor_counter plugin names its script
+    ``counter.<first 10 hex of sha256>.js``). A name that merely looks hashed, such as
+    ``images/chart.20261122.png``, is not: its bytes may change under the same name."""
+    fingerprint = fingerprint_of(key)
+    return fingerprint is not None and any(d.startswith(fingerprint) for d in digests)
 
 
 @dataclass(frozen=True)
@@ -23,20 +39,23 @@ class HeaderRule:
     pattern: re.Pattern[str]
     cache_control: str
     why: str
+    fingerprinted: bool = False  # matches only a file whose name carries its own digest
 
-    def matches(self, key: str) -> bool:
+    def matches(self, key: str, digests: Iterable[str] = ()) -> bool:
+        if self.fingerprinted and not is_fingerprinted(key, digests):
+            return False
         return self.pattern.search(key) is not None
 
 
-def _rule(pattern: str, cache_control: str, why: str) -> HeaderRule:
-    return HeaderRule(re.compile(pattern, re.IGNORECASE), cache_control, why)
+def _rule(pattern: str, cache_control: str, why: str, fingerprinted: bool = False) -> HeaderRule:
+    return HeaderRule(re.compile(pattern, re.IGNORECASE), cache_control, why, fingerprinted)
 
 
-# First match wins. A hashed name never changes its bytes, so it is cacheable forever; pages,
-# feeds and the page manifest must show an edit at once; theme files change rarely and keep
-# their names, so browsers hold them for an hour at most.
+# First match wins. A fingerprinted file never changes its bytes under its name, so it is
+# cacheable forever; pages, feeds and the page manifest must show an edit at once; theme files
+# change rarely and keep their names, so browsers hold them for an hour at most.
 HEADER_RULES: tuple[HeaderRule, ...] = (
-    _rule(_HASHED, IMMUTABLE, "content-hashed asset"),
+    _rule(_FINGERPRINT.pattern, IMMUTABLE, "fingerprinted asset", fingerprinted=True),
     _rule(r"\.html?$", REVALIDATE, "page"),
     _rule(r"\.(xml|atom|rss)$", REVALIDATE, "feed"),
     _rule(r"\.(json|webmanifest|txt)$", REVALIDATE, "data"),
@@ -97,10 +116,14 @@ def _with_charset(mime: str) -> str:
     return f"{mime}; charset=utf-8" if is_text else mime
 
 
-def rule_for(key: str) -> HeaderRule:
-    return next(rule for rule in HEADER_RULES if rule.matches(key))
+def rule_for(key: str, digests: Iterable[str] = ()) -> HeaderRule:
+    """The first rule for ``key``; ``digests`` are the file's own content digests (hex), without
+    which no name counts as fingerprinted."""
+    digests = tuple(digests)
+    return next(rule for rule in HEADER_RULES if rule.matches(key, digests))
 
 
-def headers_for(key: str) -> Headers:
-    """Headers for the object at ``key`` (a slash-separated path relative to the site root)."""
-    return Headers(content_type_for(key), rule_for(key).cache_control)
+def headers_for(key: str, digests: Iterable[str] = ()) -> Headers:
+    """Headers for the object at ``key`` (a slash-separated path relative to the site root)
+    whose content has the hex ``digests`` (MD5, SHA-256)."""
+    return Headers(content_type_for(key), rule_for(key, digests).cache_control)

@@ -10,9 +10,13 @@ from pathlib import Path
 
 from .headers import Headers
 
-# Publish keeps its own bookkeeping in the bucket under this key (see deploy/state.py);
-# it is never part of the site, so neither walked nor deleted.
+# Publish keeps its own bookkeeping in the bucket under these keys: its state
+# (deploy/state.py), the history of publishes (deploy/history.py) and the lock held while a publish or rollback runs (deploy/lock.py). They
+# are never part of the site, so neither walked, listed as site objects, nor deleted.
 STATE_KEY = ".publish-state.json"
+HISTORY_KEY = ".publish-history.json"
+LOCK_KEY = ".publish-lock.json"
+BOOKKEEPING_KEYS = frozenset({STATE_KEY, HISTORY_KEY, LOCK_KEY})
 
 # S3 gives a single-part upload (without SSE-KMS) an ETag that is the MD5 of its bytes; a
 # multipart ETag carries a ``-<parts>`` suffix and proves nothing about the content.
@@ -41,7 +45,8 @@ class LocalFile:
 
 @dataclass
 class RemoteObject:
-    """What is known of one object in the bucket; digests and headers may still be unknown."""
+    """What is known of one object in the bucket; digests, headers and the version id may still
+    be unknown (None). ``version_id`` is "" where the bucket gave none (versioning off)."""
 
     key: str
     etag: str
@@ -49,3 +54,4 @@ class RemoteObject:
     md5: str | None = None
     sha256: str | None = None
     headers: Headers | None = None
+    version_id: str | None = None

@@ -1,33 +1,33 @@
 """`make publish`: upload only the files whose bytes or headers changed, delete last, invalidate
-only the paths that changed, register new page keys with the counter.
+only the paths that changed, register new page keys with the counter and retire the keys of
+pages that went, one publish at a time, each recorded so `make rollback` can undo it.
 
-``publish()`` reads as a straight line of named stages (walk local, list remote, inspect, diff,
-summarise, register and write, delete, invalidate, save the state); the pure ones live in
-``deploy.diff`` and ``deploy.state``, the AWS calls in ``deploy.remote``, each tested alone.
-The command line around it is ``deploy.cli``.
+``publish()`` reads as a straight line of named stages (walk local, survey the bucket: list,
+inspect, diff, plan; summarise; then under the bucket's lock: record the publish, follow the
+pages and write, delete, invalidate, save the state); the pure ones live in ``deploy.diff``,
+``deploy.state`` and ``deploy.history``, the AWS calls in ``deploy.remote`` and
+``deploy.lock``, each tested alone. The command line around it is ``deploy.cli``.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from counter_lambda.counter import StoreUnavailable
-from counter_lambda.tables import register_pages
+from counter_lambda.pagekey import PageKeyError
 
 from .diff import (
     DEFAULT_INVALIDATION_THRESHOLD,
-    DEFAULT_MAX_DELETES,
     Action,
     ActionKind,
-    Phase,
     Plan,
     PlanRefused,
     diff,
@@ -37,7 +37,10 @@ from .diff import (
     url_paths,
     walk_local,
 )
+from .history import EntryKind, HistoryEntry, new_entry_id, unfinished_publish
+from .lock import DEFAULT_LOCK_TTL_SECONDS, PublishLock, operator_name
 from .objects import LocalFile, RemoteObject
+from .pages import PageChanges, PagesFollowed, follow_pages, manifest_keys
 from .remote import (
     AWS_ERRORS,
     DEFAULT_WORKERS,
@@ -46,16 +49,22 @@ from .remote import (
     PublishError,
     copy_object_in_place,
     create_invalidation,
+    current_version,
     delete_objects,
     describe_error,
     inspect_object,
     list_remote,
+    read_history,
+    read_object,
     read_state,
+    state_etag,
     upload_object,
+    write_history,
     write_state,
 )
 from .site import page_manifest_name
 from .state import PublishState, collapse_paths
+from .wording import counted, destination, human_bytes
 
 
 @dataclass(frozen=True)
@@ -64,7 +73,8 @@ class PublishOptions:
 
     dry_run: bool = False
     force: bool = False
-    max_deletes: int = DEFAULT_MAX_DELETES
+    # None: at most 256 deletions and at most half the bucket; a number: exactly that bound.
+    max_deletes: int | None = None
     invalidate: bool = True
     wait: bool = False
     invalidation_threshold: int = DEFAULT_INVALIDATION_THRESHOLD
@@ -75,13 +85,19 @@ class PublishOptions:
     # The visitor_counter plugin's page manifest in the output; None: the name pelicanconf.py
     # gives it (deploy.cli passes the one from the settings file it built with).
     page_manifest: str | None = None
+    break_lock: bool = False  # remove a lock left by a run that is gone, then publish
+    lock_ttl_seconds: int = DEFAULT_LOCK_TTL_SECONDS
 
 
 @dataclass
 class PublishSummary:
-    """Plain data: counts of what was done (or, in a dry run, would be done)."""
+    """Plain data: counts of what was done (or, in a dry run, would be done), and where."""
 
     dry_run: bool = False
+    bucket: str = ""
+    distribution_id: str | None = None
+    site_url: str | None = None
+    publish_id: str | None = None  # the history entry `make rollback` can undo
     uploaded: int = 0
     copied: int = 0  # header-only changes, CopyObject in place
     unchanged: int = 0
@@ -91,37 +107,41 @@ class PublishSummary:
     invalidation_paths: list[str] = field(default_factory=list)
     invalidation_id: str | None = None
     pages_registered: int | None = None
+    pages_retired: int = 0
     notes: list[str] = field(default_factory=list)
     actions: list[dict[str, str]] = field(default_factory=list)  # every change, with its reason
     requests: dict[str, int] = field(default_factory=dict)  # HTTP requests per AWS operation
     seconds: float = 0.0
 
+    def where(self) -> str:
+        return f"{'would publish' if self.dry_run else 'published'} to " + destination(
+            self.bucket, self.distribution_id, self.site_url
+        )
+
     def line(self) -> str:
-        size = _human_bytes(self.bytes_uploaded)
+        size = human_bytes(self.bytes_uploaded)
         paths = len(self.invalidation_paths)
         total_requests = sum(self.requests.values())
         if self.dry_run:
             return (
                 f"dry run: would upload {self.uploaded} ({size}), copy {self.copied}, "
                 f"delete {self.deleted}, keep {self.unchanged} unchanged; "
-                f"would invalidate {paths} paths"
+                f"would invalidate {counted(paths, 'path')}"
+                + (f", retire {counted(self.pages_retired, 'page key')}" if self.pages_retired else "")
             )
         registered = (
-            "" if self.pages_registered is None else f"; {self.pages_registered} page keys registered"
+            ""
+            if self.pages_registered is None
+            else f"; {counted(self.pages_registered, 'page key')} registered"
         )
+        retired = f", {self.pages_retired} retired" if self.pages_retired else ""
+        recorded = f"; recorded as {self.publish_id}" if self.publish_id else ""
         return (
             f"published: {self.uploaded} uploaded ({size}), {self.copied} copied, "
-            f"{self.unchanged} unchanged, {self.deleted} deleted; {paths} paths invalidated"
-            f"{registered}; {total_requests} requests in {self.seconds:.1f} s"
+            f"{self.unchanged} unchanged, {self.deleted} deleted; "
+            f"{counted(paths, 'path')} invalidated{registered}{retired}{recorded}; "
+            f"{counted(total_requests, 'request')} in {self.seconds:.1f} s"
         )
-
-
-def _human_bytes(count: int) -> str:
-    if count < 1000:
-        return f"{count} B"
-    if count < 1_000_000:
-        return f"{count / 1000:.1f} kB"
-    return f"{count / 1_000_000:.1f} MB"
 
 
 # -- running many requests at once -------------------------------------------------------
@@ -206,6 +226,7 @@ def publish(
     region: str | None = None,
     options: PublishOptions | None = None,
     echo: Callable[[str], None] | None = None,
+    site_url: str | None = None,
 ) -> PublishSummary:
     """Publish ``output_dir`` into ``bucket``; raise PublishError or PlanRefused (one-line
     messages) when it stops. Pass ``clients``, or the ``endpoint_url``/``region`` to make them."""
@@ -215,39 +236,63 @@ def publish(
     clients = clients or Clients.create(endpoint_url, region, options.workers)
     before = clients.requests.snapshot()
     progress = _Progress(options.progress)
-    summary = PublishSummary(dry_run=options.dry_run)
-    threshold = options.invalidation_threshold
+    summary = PublishSummary(
+        dry_run=options.dry_run, bucket=bucket, distribution_id=distribution_id, site_url=site_url
+    )
+    manifest = options.page_manifest or page_manifest_name()
 
     local = _walk_local(output_dir)
     with progress.bar:
-        remote, state = _list_remote(clients, bucket)
-        saved_state = state.to_json()
-        replaced_earlier = _replaced_since(state, remote)
-        state.apply_to(remote)
-        summary.inspected = _inspect(clients, bucket, local, remote, options, progress)
-        state.describe(remote)
-        plan = make_plan(diff(local, remote, options.force), options.max_deletes)
-        stale_paths = collapse_paths(
-            invalidation_paths(plan.changes, threshold) + replaced_earlier, threshold
-        )
-        _print_plan(plan, summary, options, say)
+        survey = _survey(clients, bucket, local, options, progress)
+        _print_plan(survey, summary, options, say)
+        pages = _page_changes(clients, bucket, table, local, survey, manifest, summary)
         if options.dry_run:
-            _summarise_dry_run(plan, state, stale_paths, threshold, summary)
-            return _finish(summary, clients, before, started)
+            _summarise_dry_run(survey, pages, options, summary)
+            return _finish(summary, clients, before, started, lambda _note: None)
+        if not survey.writes_anything and not options.break_lock:
+            _follow_pages(clients, table, pages, options, summary)
+            return _finish(summary, clients, before, started, say)
 
-        with _state_saved_on_failure(clients, bucket, state):
-            if distribution_id:
-                # Kept in the state if this run fails, so its re-run invalidates them.
-                state.add_pending(stale_paths, threshold)
-            _register_pages_and_write(
-                clients, bucket, table, Path(output_dir), plan, state, options, progress, summary
-            )
-            _delete(clients, bucket, plan, state, summary)
-            _invalidate(clients, distribution_id, state, options, summary)
-        _save_state(clients, bucket, state, saved_state)
-    for note in summary.notes:
-        say(note)
-    return _finish(summary, clients, before, started)
+        with _locked(clients, bucket, "publish", options, say) as lock:
+            if _moved_since(clients, bucket, survey):
+                # Another run published between our look at the bucket and the lock: look again.
+                survey = _survey(clients, bucket, local, options, progress)
+                pages = _page_changes(clients, bucket, table, local, survey, manifest, summary)
+            history, entry = _record_publish(clients, bucket, survey, options, summary)
+            state = survey.state
+            with _state_saved_on_failure(clients, bucket, state):
+                if distribution_id:
+                    # Kept in the state if this run fails, so its re-run invalidates them.
+                    state.add_pending(survey.stale_paths, options.invalidation_threshold)
+                _follow_pages_and_write(clients, bucket, table, pages, survey.plan, state, options, progress, summary, lock)
+                lock.refresh()
+                _delete(clients, bucket, survey.plan, state, summary)
+                _invalidate(clients, distribution_id, state, options, summary)
+            _save_state(clients, bucket, state, survey.saved_state)
+            _finish_record(clients, bucket, history, entry)
+    return _finish(summary, clients, before, started, say)
+
+
+@dataclass
+class _Survey:
+    """What publish found in the bucket and plans to do about it."""
+
+    remote: dict[str, RemoteObject]
+    state: PublishState
+    state_etag: str | None
+    saved_state: bytes
+    plan: Plan
+    stale_paths: list[str]
+    inspected: int  # HEAD requests it took
+
+    @property
+    def writes_anything(self) -> bool:
+        return bool(
+            self.plan.changes
+            or self.stale_paths
+            or self.state.pending_invalidation
+            or self.state.to_json() != self.saved_state
+        )
 
 
 def _walk_local(output_dir: str | os.PathLike) -> dict[str, LocalFile]:
@@ -266,9 +311,29 @@ def _one_line_errors(bucket: str) -> Iterator[None]:
         raise PublishError(describe_error(error, bucket)) from error
 
 
-def _list_remote(clients: Clients, bucket: str) -> tuple[dict[str, RemoteObject], PublishState]:
+def _survey(
+    clients: Clients,
+    bucket: str,
+    local: dict[str, LocalFile],
+    options: PublishOptions,
+    progress: _Progress,
+) -> _Survey:
+    """List the bucket, read the state, inspect what is unknown, diff and plan."""
+    threshold = options.invalidation_threshold
     with _one_line_errors(bucket):
-        return list_remote(clients.s3, bucket), read_state(clients.s3, bucket)
+        remote = list_remote(clients.s3, bucket)
+        state, etag = read_state(clients.s3, bucket)
+    saved_state = state.to_json()
+    replaced_earlier = _replaced_since(state, remote)
+    state.apply_to(remote)
+    inspected = _inspect(clients, bucket, local, remote, options, progress)
+    state.describe(remote)
+    plan = make_plan(diff(local, remote, options.force), options.max_deletes, len(remote))
+    stale_paths = collapse_paths(
+        invalidation_paths(plan.changes, threshold, new_pages=bool(remote)) + replaced_earlier,
+        threshold,
+    )
+    return _Survey(remote, state, etag, saved_state, plan, stale_paths, inspected)
 
 
 def _replaced_since(state: PublishState, remote: dict[str, RemoteObject]) -> list[str]:
@@ -304,28 +369,143 @@ def _inspect(
 
 
 def _print_plan(
-    plan: Plan, summary: PublishSummary, options: PublishOptions, say: Callable[[str], None]
+    survey: _Survey, summary: PublishSummary, options: PublishOptions, say: Callable[[str], None]
 ) -> None:
+    plan = survey.plan
     summary.unchanged = len(plan.unchanged)
+    summary.inspected = survey.inspected
     summary.actions = [
         {"kind": a.kind.value, "key": a.key, "reason": a.reason} for a in plan.changes
     ]
     if options.dry_run or options.verbose:
-        for action in plan.changes:
+        for action in sorted(plan.writes, key=lambda a: a.key) + plan.deletes:
             say(f"{action.kind:<7} {action.key}  ({action.reason})")
 
 
+def _page_changes(
+    clients: Clients,
+    bucket: str,
+    table: str | None,
+    local: dict[str, LocalFile],
+    survey: _Survey,
+    manifest: str,
+    summary: PublishSummary,
+) -> PageChanges | None:
+    """The page keys this publish leaves, and which appear or go: the manifest in the output
+    against the one in the bucket (read only when it changes). None: no registration."""
+    if not table:
+        summary.notes.append("no counter table: page registration skipped")
+        return None
+    if manifest not in local:
+        summary.notes.append(f"no {manifest} in the output: page registration skipped")
+        return None
+    after = manifest_keys(local[manifest].path.read_bytes())
+    if manifest not in survey.remote:
+        before: list[str] = []
+    elif any(a.key == manifest for a in survey.plan.writes):
+        with _one_line_errors(bucket):
+            before = manifest_keys(read_object(clients.s3, bucket, manifest))
+    else:
+        before = after
+    return PageChanges.between(before, after)
+
+
 def _summarise_dry_run(
-    plan: Plan, state: PublishState, stale_paths: list[str], threshold: int, summary: PublishSummary
+    survey: _Survey, pages: PageChanges | None, options: PublishOptions, summary: PublishSummary
 ) -> None:
+    plan = survey.plan
     uploads = [a for a in plan.writes if a.kind is ActionKind.UPLOAD]
     summary.uploaded = len(uploads)
     summary.copied = len(plan.writes) - len(uploads)
     summary.deleted = len(plan.deletes)
     summary.bytes_uploaded = sum(a.local.size for a in uploads)
     summary.invalidation_paths = collapse_paths(
-        state.pending_invalidation + stale_paths, threshold
+        survey.state.pending_invalidation + survey.stale_paths, options.invalidation_threshold
     )
+    summary.pages_retired = len(pages.going) if pages else 0
+
+
+@contextmanager
+def _locked(
+    clients: Clients, bucket: str, operation: str, options: Any, say: Callable[[str], None]
+) -> Iterator[PublishLock]:
+    """Hold the bucket's publish lock for the block; released however the block ends (a run
+    killed outright leaves it to expire, or to --break-lock)."""
+    lock = PublishLock(clients.s3, bucket, operation, options.lock_ttl_seconds)
+    with _one_line_errors(bucket):
+        if options.break_lock:
+            held = lock.break_stale()
+            if held is not None:
+                say(f"removed the publish lock held by {held.describe()}")
+        lock.acquire()
+    try:
+        yield lock
+    finally:
+        try:
+            lock.release()
+        except AWS_ERRORS:
+            pass  # it expires; the error that ended the block is the one to show
+
+
+def _moved_since(clients: Clients, bucket: str, survey: _Survey) -> bool:
+    with _one_line_errors(bucket):
+        return state_etag(clients.s3, bucket) != survey.state_etag
+
+
+def _record_publish(
+    clients: Clients, bucket: str, survey: _Survey, options: PublishOptions, summary: PublishSummary
+) -> tuple[list[HistoryEntry], HistoryEntry | None]:
+    """Before the first change, write to the history what each key to change holds now (its
+    version id), so `make rollback` can undo this publish even if it is killed halfway. An
+    unfinished publish on record is carried on by this one (its first records kept)."""
+    changes = survey.plan.changes
+    if not changes:
+        return [], None
+    with _one_line_errors(bucket):
+        history = read_history(clients.s3, bucket)
+    entry = unfinished_publish(history)
+    if entry is None:
+        entry_id = new_entry_id(history, datetime.now(timezone.utc))
+        entry = HistoryEntry(
+            entry_id, EntryKind.PUBLISH, _now_text(), operator_name(), site=entry_id
+        )
+        history.append(entry)
+    _learn_versions(clients, bucket, [a for a in changes if a.remote and a.key not in entry.replaced], options)
+    for action in changes:
+        entry.note_replaced(action.key, action.remote.version_id if action.remote else None)
+    with _one_line_errors(bucket):
+        write_history(clients.s3, bucket, history)
+    summary.publish_id = entry.id
+    return history, entry
+
+
+def _now_text() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _learn_versions(
+    clients: Clients, bucket: str, actions: list[Action], options: PublishOptions
+) -> None:
+    """HEAD the objects about to change whose version id the state does not hold (written by
+    another tool, or before publish kept version ids)."""
+    unknown = [a.remote for a in actions if a.remote is not None and a.remote.version_id is None]
+    if not unknown:
+        return
+    _, failed = run_in_pool(
+        lambda obj: current_version(clients.s3, bucket, obj), unknown, options.workers, lambda: None
+    )
+    if failed:
+        raise PublishError(f"could not read the version of {len(failed)} objects, e.g. {_first_failure(failed, bucket)}")
+
+
+def _finish_record(
+    clients: Clients, bucket: str, history: list[HistoryEntry], entry: HistoryEntry | None
+) -> None:
+    if entry is None:
+        return
+    entry.done = True
+    with _one_line_errors(bucket):
+        write_history(clients.s3, bucket, history)
 
 
 @contextmanager
@@ -343,50 +523,41 @@ def _state_saved_on_failure(clients: Clients, bucket: str, state: PublishState) 
         raise
 
 
-def _register_pages_and_write(
+def _follow_pages(
+    clients: Clients,
+    table: str | None,
+    pages: PageChanges | None,
+    options: PublishOptions,
+    summary: PublishSummary,
+) -> None:
+    if pages is None or not table:
+        return
+    try:
+        followed = follow_pages(clients.dynamodb, table, pages, options.workers)
+    except (*AWS_ERRORS, StoreUnavailable, PageKeyError) as error:
+        raise PublishError(f"page registration in {table} failed: {describe_error(error)}") from error
+    summary.pages_registered = followed.registered + followed.restored
+    summary.pages_retired = followed.retired
+
+
+def _follow_pages_and_write(
     clients: Clients,
     bucket: str,
     table: str | None,
-    output_dir: Path,
+    pages: PageChanges | None,
     plan: Plan,
     state: PublishState,
     options: PublishOptions,
     progress: _Progress,
     summary: PublishSummary,
+    lock: PublishLock,
 ) -> None:
-    """Write the phases in order. Registration overlaps the asset uploads and finishes before
-    any page goes up, so a new page never shows a counter for a key the table does not know."""
+    """Write the phases in order. The counter follows the pages meanwhile (new keys registered,
+    removed pages retired) and is done before any page goes up, so a new page never shows a
+    counter for a key the table does not know."""
     with ThreadPoolExecutor(max_workers=1) as registrar:
-        registration = registrar.submit(
-            _register_pages, clients, table, output_dir, options, summary
-        )
-
-        def pages_registered() -> None:
-            summary.pages_registered = registration.result()
-
-        _write_phases(clients, bucket, plan, state, options, progress, summary, pages_registered)
-
-
-def _register_pages(
-    clients: Clients,
-    table: str | None,
-    output_dir: Path,
-    options: PublishOptions,
-    summary: PublishSummary,
-) -> int | None:
-    if not table:
-        summary.notes.append("no counter table: page registration skipped")
-        return None
-    name = options.page_manifest or page_manifest_name()
-    manifest = output_dir / name
-    if not manifest.is_file():
-        summary.notes.append(f"no {name} in the output: page registration skipped")
-        return None
-    try:
-        keys = json.loads(manifest.read_text(encoding="utf-8"))
-        return register_pages(clients.dynamodb, table, keys, workers=options.workers)
-    except (*AWS_ERRORS, StoreUnavailable, ValueError) as error:
-        raise PublishError(f"page registration in {table} failed: {describe_error(error)}") from error
+        following = registrar.submit(_follow_pages, clients, table, pages, options, summary)
+        _write_phases(clients, bucket, plan, state, options, progress, summary, following.result, lock)
 
 
 def _write_phases(
@@ -397,18 +568,22 @@ def _write_phases(
     options: PublishOptions,
     progress: _Progress,
     summary: PublishSummary,
-    before_pages: Callable[[], None],
+    before_pages: Callable[[], Any],
+    lock: PublishLock,
 ) -> None:
     def write(action: Action) -> tuple[Action, RemoteObject]:
         if action.kind is ActionKind.COPY:
             return action, copy_object_in_place(clients.s3, bucket, action.local)
         return action, upload_object(clients.s3, bucket, action.local, options.multipart_threshold)
 
+    pages_ready = False
     for phase, actions in plan.phases.items():
-        if phase is Phase.PAGES:
+        if phase.holds_pages and not pages_ready:
             before_pages()
+            pages_ready = True
         if not actions:
             continue
+        lock.refresh()
         with progress.task(f"uploading {phase.value}", len(actions)) as advance:
             written, failed = run_in_pool(write, actions, options.workers, advance)
         for action, obj in written:
@@ -424,6 +599,8 @@ def _write_phases(
                 f"{len(failed)} of {len(actions)} {phase.value} failed to upload, e.g. "
                 f"{_first_failure(failed, bucket)}; nothing was deleted, re-run publish to finish"
             )
+    if not pages_ready:
+        before_pages()
 
 
 def _delete(
@@ -441,14 +618,14 @@ def _invalidate(
     clients: Clients,
     distribution_id: str | None,
     state: PublishState,
-    options: PublishOptions,
-    summary: PublishSummary,
+    options: Any,
+    summary: Any,
 ) -> None:
     paths = state.pending_invalidation
     if not paths:
         return
     if not options.invalidate:
-        summary.notes.append(f"--no-invalidate: {len(paths)} changed paths left cached")
+        summary.notes.append(f"--no-invalidate: {counted(len(paths), 'changed path')} left cached")
         return
     if not distribution_id:
         summary.notes.append("no CloudFront distribution: invalidation skipped")
@@ -467,8 +644,14 @@ def _save_state(clients: Clients, bucket: str, state: PublishState, saved: bytes
 
 
 def _finish(
-    summary: PublishSummary, clients: Clients, before: dict[str, int], started: float
-) -> PublishSummary:
+    summary: Any,
+    clients: Clients,
+    before: dict[str, int],
+    started: float,
+    say: Callable[[str], None],
+) -> Any:
+    for note in summary.notes:
+        say(note)
     after = clients.requests.snapshot()
     summary.requests = {op: n - before.get(op, 0) for op, n in after.items() if n > before.get(op, 0)}
     summary.seconds = time.monotonic() - started

@@ -1,11 +1,17 @@
 """Publish's memory between runs, kept in the bucket under ``STATE_KEY``: what it learnt when
-it wrote each object, and the paths changed but not yet invalidated. Pure: no AWS here
-(deploy/remote.py reads and writes the document).
+it wrote each object (ETag, digests, headers, version id) and the paths changed but not yet
+invalidated. Pure: no AWS here (deploy/remote.py reads and writes the document). The history
+of publishes is a document of its own (deploy/history.py).
+
+The document is validated on read, piece by piece: a damaged entry is dropped (it costs an
+inspection of that object), a damaged list of pending paths becomes ``/*`` (nothing stale is
+left cached). Nothing in it can stop a publish.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +19,10 @@ from .headers import Headers
 from .objects import RemoteObject, md5_of_etag
 
 WILDCARD = "/*"
+STATE_VERSION = 1
+# What publish itself puts in the list (deploy.diff.url_paths percent-encodes the rest);
+# CloudFront rejects longer paths, and anything else would fail every invalidation.
+_INVALIDATION_PATH = re.compile(r"/[\x21-\x7e]{0,4095}")
 
 
 def collapse_paths(paths: list[str], threshold: int) -> list[str]:
@@ -41,6 +51,7 @@ class PublishState:
                 listed.md5 = known.md5 or listed.md5
                 listed.sha256 = known.sha256
                 listed.headers = known.headers
+                listed.version_id = known.version_id
 
     def changed_since(self, remote: dict[str, RemoteObject]) -> list[str]:
         """Keys whose object changed or went after this state was written: an interrupted run
@@ -82,9 +93,11 @@ class PublishState:
                 entry["md5"] = obj.md5
             if obj.sha256 and not md5_of_etag(obj.etag):
                 entry["sha256"] = obj.sha256
+            if obj.version_id is not None:
+                entry["v"] = obj.version_id
             objects[key] = entry
         document = {
-            "version": 1,
+            "version": STATE_VERSION,
             "headers": [[h.content_type, h.cache_control] for h in header_sets],
             "objects": objects,
             "pending_invalidation": self.pending_invalidation,
@@ -93,21 +106,75 @@ class PublishState:
 
     @classmethod
     def from_json(cls, data: bytes) -> "PublishState":
+        """The state in ``data``, keeping every part that is valid (see the module docstring)."""
         try:
             document = json.loads(data)
-            headers = [Headers(*pair) for pair in document["headers"]]
-            objects = {
-                key: RemoteObject(
-                    key,
-                    entry["etag"],
-                    entry["size"],
-                    md5=entry.get("md5") or md5_of_etag(entry["etag"]),
-                    sha256=entry.get("sha256"),
-                    headers=headers[entry["h"]],
-                )
-                for key, entry in document["objects"].items()
-            }
-            return cls(objects, list(document.get("pending_invalidation", [])))
-        except (ValueError, KeyError, TypeError, IndexError):
-            # A damaged state only costs inspections: every object is then checked directly.
+        except ValueError:  # not JSON, or not UTF-8
             return cls()
+        if not isinstance(document, dict) or document.get("version", STATE_VERSION) != STATE_VERSION:
+            return cls()
+        return cls(
+            _valid_objects(document.get("objects"), _valid_headers(document.get("headers"))),
+            _valid_pending(document.get("pending_invalidation", [])),
+        )
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _valid_headers(raw: Any) -> list[Headers | None]:
+    """The header sets by index; a damaged set is None, so objects pointing at it are dropped."""
+    if not isinstance(raw, list):
+        return []
+    return [
+        Headers(*pair) if isinstance(pair, list) and len(pair) == 2 and all(map(_is_text, pair)) else None
+        for pair in raw
+    ]
+
+
+def _valid_objects(raw: Any, headers: list[Headers | None]) -> dict[str, RemoteObject]:
+    if not isinstance(raw, dict):
+        return {}
+    objects = {}
+    for key, entry in raw.items():
+        obj = _valid_object(key, entry, headers)
+        if obj is not None:
+            objects[key] = obj
+    return objects
+
+
+def _valid_object(key: str, entry: Any, headers: list[Headers | None]) -> RemoteObject | None:
+    if not key or not isinstance(entry, dict):
+        return None
+    etag, size, index = entry.get("etag"), entry.get("size"), entry.get("h")
+    optional = [entry.get(name) for name in ("md5", "sha256", "v")]
+    if not (_is_text(etag) and etag) or not _is_count(size) or not _is_count(index):
+        return None
+    if index >= len(headers) or headers[index] is None:
+        return None
+    if not all(value is None or _is_text(value) for value in optional):
+        return None
+    md5, sha256, version_id = optional
+    return RemoteObject(
+        key,
+        etag,
+        size,
+        md5=md5 or md5_of_etag(etag),
+        sha256=sha256,
+        headers=headers[index],
+        version_id=version_id,
+    )
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _valid_pending(raw: Any) -> list[str]:
+    """Paths still to invalidate. Any damage means the list cannot be trusted to name every
+    stale path, so everything is invalidated once (``/*``) rather than something left stale."""
+    valid = isinstance(raw, list) and all(
+        _is_text(path) and _INVALIDATION_PATH.fullmatch(path) for path in raw
+    )
+    return sorted(set(raw)) if valid else [WILDCARD]

@@ -9,13 +9,17 @@ from pathlib import Path
 
 import boto3
 
-from deploy.objects import STATE_KEY
+from deploy.objects import BOOKKEEPING_KEYS, STATE_KEY
 from deploy.publish import PublishOptions, PublishSummary, publish
 from deploy.remote import Clients
 from deploy.targets import DEFAULT_REGION
+from plugins.visitor_counter.keys import script_name
 
 BUCKET = "blog-site-123456789012"
 TABLE = "blog-counter"
+COUNTER_SCRIPT = "document.querySelectorAll('.visitor-counter')"
+# Named as the visitor_counter plugin names it: the start of its own SHA-256.
+COUNTER_JS = script_name(COUNTER_SCRIPT.encode(), "js")
 
 SITE = {
     "index.html": "<h1>Field Notes</h1><a href=/posts/alpha/>alpha</a><a href=/posts/beta/>beta</a>",
@@ -26,7 +30,7 @@ SITE = {
     "tags/aws/index.html": "<ul><li>alpha</li><li>beta</li><li>gamma</li></ul>",
     "feeds/all.atom.xml": "<feed><entry>alpha</entry><entry>beta</entry></feed>",
     "theme/css/main.css": "body { color: #222 }",
-    "js/counter.0123456789.js": "document.querySelectorAll('.visitor-counter')",
+    COUNTER_JS: COUNTER_SCRIPT,
     "images/topology.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
     "counter-pages.json": json.dumps(["/", "/posts/alpha/", "/posts/beta/", "/posts/gamma/"]),
 }
@@ -96,9 +100,9 @@ class Stack:
         )
 
     def objects(self) -> dict[str, str]:
-        """key -> ETag of every site object (publish's own state object left out)."""
+        """key -> ETag of every site object (publish's own bookkeeping left out)."""
         listed = self.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])
-        return {o["Key"]: o["ETag"] for o in listed if o["Key"] != STATE_KEY}
+        return {o["Key"]: o["ETag"] for o in listed if o["Key"] not in BOOKKEEPING_KEYS}
 
     def body(self, key: str) -> bytes:
         return self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
@@ -136,7 +140,7 @@ class OperationLog:
             self.calls.append((model.name, params.get("Key", "")))
 
     def keys(self, operation: str) -> list[str]:
-        return [key for op, key in self.calls if op == operation and key != STATE_KEY]
+        return [key for op, key in self.calls if op == operation and key not in BOOKKEEPING_KEYS]
 
 
 def registered_keys(dynamodb) -> set[str]:

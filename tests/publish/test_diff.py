@@ -99,19 +99,38 @@ def test_only_objects_that_may_be_unchanged_are_inspected(tmp_path):
     assert not needs_inspection(local, RemoteObject("a.html", local.md5, 4, md5=local.md5, headers=local.headers))
 
 
-def test_plan_orders_assets_then_pages_then_feeds_and_deletes_last(tmp_path):
+def test_plan_orders_new_files_first_each_kind_assets_then_pages_then_feeds_and_deletes_last(tmp_path):
     keys = ["index.html", "feeds/all.atom.xml", "counter-pages.json", "js/counter.0123456789.js", "images/a.png", "posts/x/index.html"]
-    local = site(tmp_path, {key: b"x" for key in keys})
-    actions = diff(local, {"old.html": RemoteObject("old.html", "0" * 32, 1)})
+    local = site(tmp_path, {key: b"x" for key in keys} | {f"old/{key}": b"new bytes" for key in keys})
+    in_bucket = {f"old/{key}": RemoteObject(f"old/{key}", "1" * 32, 1, md5="1" * 32) for key in keys}
+    actions = diff(local, in_bucket | {"old.html": RemoteObject("old.html", "0" * 32, 1)})
 
     plan = make_plan(actions)
 
+    # Nothing live links to a new file, so new files go up first; a replaced page goes up only
+    # once every new page and asset it may link to is there.
     assert [sorted(a.key for a in phase) for phase in plan.phases.values()] == [
         ["images/a.png", "js/counter.0123456789.js"],
         ["index.html", "posts/x/index.html"],
         ["counter-pages.json", "feeds/all.atom.xml"],
+        ["old/images/a.png", "old/js/counter.0123456789.js"],
+        ["old/index.html", "old/posts/x/index.html"],
+        ["old/counter-pages.json", "old/feeds/all.atom.xml"],
     ]
     assert [a.key for a in plan.deletes] == ["old.html"]
+
+
+def test_plan_refuses_to_delete_more_than_half_the_bucket_unless_max_deletes_says_so():
+    remote = {f"p{i}.html": RemoteObject(f"p{i}.html", "0" * 32, 1) for i in range(30)}
+    broken_build = diff({}, {k: v for k, v in remote.items() if k != "p0.html"})
+
+    with pytest.raises(PlanRefused, match=r"refusing to delete 29 objects \(more than half of the 30 objects in the bucket\).*--max-deletes 29"):
+        make_plan(broken_build, bucket_objects=30)
+
+    assert len(make_plan(broken_build, max_deletes=29, bucket_objects=30).deletes) == 29
+    assert len(make_plan(broken_build[:15], bucket_objects=30).deletes) == 15
+    with pytest.raises(PlanRefused):
+        make_plan(broken_build[:16], bucket_objects=30)
 
 
 def test_plan_refuses_more_deletes_than_allowed():
@@ -138,19 +157,23 @@ def test_url_forms_of_a_key(key, paths):
     assert url_paths(key) == paths
 
 
-def test_only_replaced_or_deleted_objects_are_invalidated():
+def test_replaced_deleted_and_new_pages_are_invalidated_new_assets_not():
     old = RemoteObject("posts/x/index.html", "0" * 32, 1)
     actions = [
+        # CloudFront caches a 404 for a while: someone may have asked for the new page already.
         Action(ActionKind.UPLOAD, "posts/new/index.html", "missing remotely"),
+        Action(ActionKind.UPLOAD, "images/new.png", "missing remotely"),
         Action(ActionKind.UPLOAD, "posts/x/index.html", "md5 differs", remote=old),
         Action(ActionKind.DELETE, "tags/gone/index.html", "not in the build output", remote=old),
         Action(ActionKind.UNCHANGED, "index.html", "same content and headers", remote=old),
     ]
     assert invalidation_paths(actions) == [
+        "/posts/new/",
+        "/posts/new/index.html",
         "/posts/x/",
         "/posts/x/index.html",
         "/tags/gone/",
         "/tags/gone/index.html",
     ]
-    assert invalidation_paths(actions, threshold=3) == ["/*"]
-    assert invalidation_paths(actions, threshold=4) != ["/*"]
+    assert invalidation_paths(actions, threshold=5) == ["/*"]
+    assert invalidation_paths(actions, threshold=6) != ["/*"]

@@ -13,11 +13,11 @@ from moto.server import ThreadedMotoServer
 
 from deploy import headers as header_table
 from deploy.diff import PlanRefused
-from deploy.objects import STATE_KEY
+from deploy.objects import BOOKKEEPING_KEYS, STATE_KEY
 from deploy.publish import PublishOptions, publish
 from deploy.remote import PublishError
 from deploy.targets import DEFAULT_REGION
-from tests.publish.helpers import BUCKET, SITE, OperationLog, edit, write_site
+from tests.publish.helpers import BUCKET, COUNTER_JS, SITE, OperationLog, edit, write_site
 
 
 # -- first publish, no-change publish, one edit --------------------------------------------
@@ -34,7 +34,7 @@ def test_first_publish_uploads_everything_with_the_right_headers(stack):
         "posts/alpha/index.html": ("text/html; charset=utf-8", header_table.REVALIDATE),
         "feeds/all.atom.xml": ("application/atom+xml; charset=utf-8", header_table.REVALIDATE),
         "counter-pages.json": ("application/json; charset=utf-8", header_table.REVALIDATE),
-        "js/counter.0123456789.js": ("text/javascript; charset=utf-8", header_table.IMMUTABLE),
+        COUNTER_JS: ("text/javascript; charset=utf-8", header_table.IMMUTABLE),
         "theme/css/main.css": ("text/css; charset=utf-8", header_table.SHORT),
         "images/topology.svg": ("image/svg+xml; charset=utf-8", header_table.SHORT),
         "images/photo.png": ("image/png", header_table.SHORT),
@@ -121,14 +121,14 @@ def test_deleted_post_is_deleted_last_and_invalidated(stack):
     log = OperationLog(stack.clients.s3)
     (stack.site / "posts/gamma/index.html").unlink()
     edit(stack.site, "index.html", "beta</a>", "beta</a> ")
-    edit(stack.site, "js/counter.0123456789.js", "", "")  # unchanged
+    edit(stack.site, COUNTER_JS, "", "")  # unchanged
     (stack.site / "js/counter.abcdef0123.js").write_text("new widget")
 
     summary = stack.publish()
 
     assert "posts/gamma/index.html" not in stack.objects()
     assert summary.deleted == 1
-    operations = [op for op, key in log.calls if key != STATE_KEY]
+    operations = [op for op, key in log.calls if key not in BOOKKEEPING_KEYS]
     assert operations[-1] == "DeleteObjects"
     # The new asset goes up before the page that would reference it.
     puts = log.keys("PutObject")
@@ -198,6 +198,9 @@ def test_dry_run_reports_the_plan_with_reasons_and_changes_nothing(stack):
     assert summary.invalidation_paths == [
         "/posts/alpha/",
         "/posts/alpha/index.html",
+        # A new page: CloudFront may hold the 404 someone got before it existed.
+        "/posts/delta/",
+        "/posts/delta/index.html",
         "/posts/gamma/",
         "/posts/gamma/index.html",
     ]
@@ -326,7 +329,7 @@ class FailingPuts:
         client.meta.events.register("before-parameter-build.s3.PutObject", self)
 
     def __call__(self, params, **_):
-        if params.get("Key") == STATE_KEY:
+        if params.get("Key") in BOOKKEEPING_KEYS:
             return None
         with self._lock:
             self.seen += 1
@@ -400,7 +403,8 @@ def test_transient_server_error_is_retried(stack):
     summary = stack.publish()
 
     assert failures["left"] == 0
-    assert summary.requests["PutObject"] == len(SITE) + 1 + 1 + 1  # files, one retry, state
+    # files, one retry, the state, the lock, the history entry before and after the changes
+    assert summary.requests["PutObject"] == len(SITE) + 1 + 1 + 1 + 1 + 2
     assert stack.body("posts/alpha/index.html") == SITE["posts/alpha/index.html"].encode()
 
 

@@ -1,0 +1,63 @@
+"""The counter follows the site: when publish or rollback changes which pages exist, the keys
+of pages that appear are registered (a retired page's count comes back with it) and the keys of
+pages that go are retired, so their counts can no longer be raised (counter_lambda.tables).
+
+Which pages exist is read from the visitor_counter plugin's page manifest: the one in the build
+output (or the version a rollback restores) against the one in the bucket now.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from counter_lambda.tables import register_pages, restore_pages, retire_pages
+
+
+def manifest_keys(data: bytes | None) -> list[str]:
+    """The page keys in a manifest's bytes; nothing for a missing or unreadable one (an old
+    manifest that cannot be read only means nothing is retired)."""
+    if data is None:
+        return []
+    try:
+        keys = json.loads(data)
+    except ValueError:
+        return []
+    return [key for key in keys if isinstance(key, str)] if isinstance(keys, list) else []
+
+
+@dataclass
+class PageChanges:
+    """The page keys of the site once the run is done, and which of them are new or gone."""
+
+    keys: list[str] = field(default_factory=list)
+    appearing: list[str] = field(default_factory=list)
+    going: list[str] = field(default_factory=list)
+
+    @classmethod
+    def between(cls, before: list[str], after: list[str]) -> "PageChanges":
+        return cls(
+            sorted(set(after)),
+            sorted(set(after) - set(before)),
+            sorted(set(before) - set(after)),
+        )
+
+
+@dataclass
+class PagesFollowed:
+    registered: int = 0
+    restored: int = 0
+    retired: int = 0
+
+
+def follow_pages(dynamodb: Any, table: str, changes: PageChanges, workers: int) -> PagesFollowed:
+    """Bring back retired pages that appear, register the rest, retire the pages that go.
+    Each step is idempotent, so an interrupted run's re-run finishes the job."""
+    followed = PagesFollowed()
+    if changes.appearing:
+        followed.restored = restore_pages(dynamodb, table, changes.appearing, workers=workers)
+    followed.registered = register_pages(dynamodb, table, changes.keys, workers=workers)
+    if changes.going:
+        followed.retired = retire_pages(dynamodb, table, changes.going, workers=workers)
+    return followed
