@@ -43,7 +43,9 @@ answer, so for a visitor not yet seen today the marker goes out *with* the page 
 follows: two round trips, not three. The only way to one round trip for them would be to
 guess the marker's answer and correct a wrong guess with a fourth request (or not at all).
 What this process has already proven skips the wait instead: a page it has counted is
-registered (publish never deletes page items), so the page goes out in parallel; a visitor
+registered, so the page goes out in parallel (a page retired since, by
+:func:`counter_lambda.tables.retire_pages`, fails its condition like any unknown page: what
+went out with it is undone and the page is forgotten, once per process); a visitor
 it has counted today has a marker until the day ends, so that visitor's later hits need no
 marker update at all and the page and site go out together: one round trip, two requests.
 A page this process has not counted yet goes out alone first, so an unknown page still
@@ -208,8 +210,8 @@ class _Increment:
 class _Known:
     """What this process has proven about one table, so a hit can skip waiting for it.
 
-    A page counted here is registered (publish never deletes page items); a visitor counted
-    here today has a marker until the day ends. Bounded: a full set starts over, which only
+    A page counted here is registered (until publish retires it: then it is forgotten); a
+    visitor counted here today has a marker until the day ends. Bounded: a full set starts over, which only
     costs the waits it saved.
     """
 
@@ -230,6 +232,10 @@ class _Known:
             if len(self._pages) >= self.MAX_PAGES:
                 self._pages.clear()
             self._pages.add(page_key)
+
+    def forget_page(self, page_key: str) -> None:
+        with self._lock:
+            self._pages.discard(page_key)
 
     def has_visitor(self, day: date, visitor: str) -> bool:
         with self._lock:
@@ -416,6 +422,7 @@ def record_hit(
             first["site"] = lambda: hit.count_site(False)
             hit.together(first, results)
     except UnknownPage:
+        known.forget_page(page_key)
         raise
     except (BotoCoreError, ClientError) as error:
         unavailable = _unavailable(error)

@@ -32,6 +32,23 @@ from counter_lambda.pagekey import PageKeyError, normalise_page_key
 
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
+WRITE_UNIT_BYTES = 1024  # an item up to this size costs one write unit per write
+
+
+def item_size(item: dict) -> int:
+    """The size DynamoDB bills ``item`` (DynamoDB JSON) at: each attribute's name in UTF-8
+    plus its value; a number is one byte per two significant digits plus one."""
+    size = 0
+    for name, value in item.items():
+        size += len(name.encode("utf-8"))
+        if "S" in value:
+            size += len(value["S"].encode("utf-8"))
+        elif "N" in value:
+            digits = value["N"].lstrip("-").replace(".", "").strip("0")
+            size += (len(digits) + 1) // 2 + 1
+        else:
+            raise ValueError(f"item_size: unsupported type in attribute {name!r}: {sorted(value)}")
+    return size
 RETIRED_PREFIX = "retired#"
 
 

@@ -160,3 +160,47 @@ def counter_test_settings(client) -> dict:
 
 def counter_answer(response: dict) -> tuple[int, dict]:
     return response["statusCode"], json.loads(response["body"])
+
+
+class Traffic:
+    """What a simulated stretch of days sent, tallied independently of the table."""
+
+    def __init__(self) -> None:
+        self.page_days: Counter = Counter()  # (page, date) -> views
+        self.site_days: Counter = Counter()  # date -> views
+        self.visitors: dict = {}  # date -> set of visitors
+
+    def uniques(self, day) -> int:
+        return len(self.visitors.get(day, ()))
+
+    def page_views(self, page: str, days=None) -> int:
+        return sum(v for (p, d), v in self.page_days.items() if p == page and (days is None or d in days))
+
+    def site_month(self, month: str) -> int:
+        return sum(v for d, v in self.site_days.items() if d.isoformat()[:7] == month)
+
+
+def simulate_traffic(client, pages: list[str], first_day, days: int, hits_per_day, *, seed: int = 17,
+                     table: str = COUNTER_TABLE) -> Traffic:
+    """``days`` UTC days of hits through :func:`counter.record_hit` with an injected clock:
+    ``hits_per_day(day_index)`` hits a day on pages drawn from ``pages`` (the first ones
+    more often) by visitors drawn from a small daily crowd, several of them returning."""
+    import random
+    from datetime import UTC, datetime, time as clock_time, timedelta
+
+    from counter_lambda import counter
+
+    rng = random.Random(seed)
+    traffic = Traffic()
+    weights = [1 / (rank + 1) for rank in range(len(pages))]
+    for index in range(days):
+        day = first_day + timedelta(days=index)
+        for number in range(hits_per_day(index)):
+            page = rng.choices(pages, weights)[0]
+            visitor = f"visitor-{rng.randrange(8)}"
+            now = datetime.combine(day, clock_time(hour=number % 24, minute=number % 60), UTC)
+            counter.record_hit(client, table, page, visitor=visitor, now=now)
+            traffic.page_days[(page, day)] += 1
+            traffic.site_days[day] += 1
+            traffic.visitors.setdefault(day, set()).add(visitor)
+    return traffic
