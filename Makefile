@@ -18,6 +18,7 @@ help:
 	@echo "make test-fast  the quick tests only (no browser, nothing marked slow): under a minute"
 	@echo "make publish  build with publishconf.py and deploy to the stack in terraform outputs"
 	@echo "make bench    run the benchmarks and write bench/results.md"
+	@echo "make stats    views per day, unique visitors, top pages (PAGE=/posts/x/, STATS_ARGS=--json|--csv|--html)"
 	@echo "make clean    remove build output and test artifacts (keeps the virtualenvs)"
 	@echo "make distclean  also remove the virtualenvs and installed tools"
 
@@ -107,6 +108,11 @@ publish: install
 
 bench: install tools browser
 	$(INVOKE) bench
+
+# The counter table of the stack in terraform outputs, or $COUNTER_TABLE (+ $AWS_ENDPOINT_URL for
+# the local stack: `make serve` prints both). One page: make stats PAGE=/posts/hello/
+stats: install
+	$(INVOKE) stats $(if $(PAGE),--page '$(PAGE)') $(STATS_ARGS)
 
 clean:
 	rm -rf output .pytest_cache .hypothesis test-artifacts bench/.work terraform/.build

@@ -147,3 +147,35 @@ def publish(
 def bench(c, quick=False):
     """Run every benchmark and write bench/results.md."""
     c.run(f"{sys.executable} -m bench.run_all{' --quick' if quick else ''}", pty=False)
+
+
+@task(
+    help={
+        "page": "one page's detail, e.g. /posts/hello/ (default: the whole site)",
+        "json": "print the report as JSON",
+        "csv": "print every count as CSV (item, period, views, uniques)",
+        "html": "write a self-contained HTML report and print its path",
+        "output": "where --html writes (default build/stats/<table>-<day>.html)",
+        "table": "counter table (default: $COUNTER_TABLE or terraform output counter_table_name)",
+        "endpoint-url": "AWS endpoint, e.g. the one `make serve` prints (default: $AWS_ENDPOINT_URL)",
+    }
+)
+def stats(c, page=None, json=False, csv=False, html=False, output=None, table=None, endpoint_url=None):
+    """Views per day, unique visitors and top pages, read from the counter table."""
+    from pathlib import Path
+
+    from stats.cli import StatsRequest, run_stats
+
+    chosen = [name for name, on in (("json", json), ("csv", csv), ("html", html)) if on]
+    if len(chosen) > 1:
+        raise SystemExit(f"error: choose one of --{', --'.join(chosen)}")
+    request = StatsRequest(
+        page=page or None,
+        format=chosen[0] if chosen else "text",
+        html_path=Path(output) if output else None,
+        table=table,
+        endpoint_url=endpoint_url,
+    )
+    code = run_stats(request)
+    if code:
+        raise SystemExit(code)
