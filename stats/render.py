@@ -132,7 +132,7 @@ def _chart(days: list[dict], uniques: bool) -> str:
         if uniques:
             y = CHART_PAD + inner_h - row["uniques"] / top * inner_h
             points.append(f"{x + step / 2:.1f},{y:.1f}")
-        if index % 7 == 0 or index == len(days) - 1:
+        if (len(days) - 1 - index) % 7 == 0:  # today and each week back
             parts.append(
                 f'<text x="{x + step / 2:.1f}" y="{CHART_HEIGHT - CHART_PAD + 16}" text-anchor="middle" '
                 f'font-size="11" fill="#5a6273">{row["date"][5:]}</text>'
