@@ -22,7 +22,7 @@ from plugins.visitor_counter.keys import page_key_for, site_path_prefix
 
 from .csp import Policy
 from .documents import Document, documents_collected
-from .html import scan_content
+from .html import ContentScan, scan_content
 from .imagesize import image_size
 from .redirects import (
     CLOUDFRONT_FUNCTION_MAX_BYTES,
@@ -137,6 +137,13 @@ class Site:
         except RedirectsError as error:
             self.redirects, self.redirects_problem = {}, error
         self.policy = Policy()
+        self._scans: dict[int, ContentScan] = {}
+
+    def scan(self, document: Document) -> ContentScan:
+        """What the document's HTML asks for, parsed once for every rule."""
+        if id(document) not in self._scans:
+            self._scans[id(document)] = scan_content(document.html)
+        return self._scans[id(document)]
 
     @property
     def published(self) -> list[Document]:
@@ -157,7 +164,19 @@ class Site:
                       for f in self.files if f.endswith(".html"))
 
 
-def _problem(document: Document, line: int | None, message: str, level: str = "error") -> BuildProblem:
+class LineOf:
+    """The line of a URL in a document, looked up only if a problem is reported about it."""
+
+    def __init__(self, document: Document, url: str):
+        self.document, self.url = document, url
+
+    def find(self) -> int | None:
+        return self.document.line_of(self.url, unquote(self.url), _last_segment(self.url))
+
+
+def _problem(document: Document, line: int | LineOf | None, message: str, level: str = "error") -> BuildProblem:
+    if isinstance(line, LineOf):
+        line = line.find()
     return BuildProblem(_display(document.source), line, message, level)
 
 
@@ -220,9 +239,9 @@ def check_references(site: Site) -> list[BuildProblem]:
     known = site.page_paths()
     for document in site.documents:
         base = "/" + document.url
-        for reference in scan_content(document.html).references:
+        for reference in site.scan(document).references:
             url = reference.url
-            line = document.line_of(url, unquote(url), _last_segment(url))
+            line = LineOf(document, url)
             if url.startswith("{"):
                 problems.append(_problem(document, line, (
                     f"link {url} points at a file Pelican cannot find: {{filename}} and {{static}} paths start "
@@ -258,7 +277,7 @@ def check_references(site: Site) -> list[BuildProblem]:
 def check_images(site: Site) -> list[BuildProblem]:
     problems = []
     for document in site.documents:
-        for image in scan_content(document.html).images:
+        for image in site.scan(document).images:
             if image.has_size:
                 continue
             src = urlsplit(image.src)
@@ -275,7 +294,7 @@ def check_inline_code(site: Site) -> list[BuildProblem]:
     problems = []
     policy = site.policy
     for document in site.documents:
-        scan = scan_content(document.html)
+        scan = site.scan(document)
         found = []
         if scan.inline_styles and not policy.allows_inline("style-src"):
             found.append((scan.inline_styles[0], "style=", "style-src", "a class styled in theme/static/css/main.css"))
