@@ -24,6 +24,7 @@ DEFAULT_INVALIDATION_THRESHOLD = 300
 class ActionKind(StrEnum):
     UPLOAD = "upload"
     COPY = "copy"  # only the headers change: CopyObject in place
+    RESTORE = "restore"  # a rollback: an earlier version of the key copied back over it
     DELETE = "delete"
     UNCHANGED = "unchanged"
 
@@ -72,7 +73,8 @@ class Action:
         someone may have asked for before it existed) the 404 it caches for a while."""
         if self.replaces:
             return True
-        return self.kind is ActionKind.UPLOAD and phase_of(self.key, new=True) is Phase.NEW_PAGES
+        brings_new = self.kind in (ActionKind.UPLOAD, ActionKind.RESTORE)
+        return brings_new and phase_of(self.key, new=True) is Phase.NEW_PAGES
 
 
 @dataclass

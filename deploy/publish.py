@@ -40,7 +40,7 @@ from .diff import (
 from .history import EntryKind, HistoryEntry, new_entry_id, unfinished_publish
 from .lock import DEFAULT_LOCK_TTL_SECONDS, PublishLock, operator_name
 from .objects import LocalFile, RemoteObject
-from .pages import PageChanges, PagesFollowed, follow_pages, manifest_keys
+from .pages import PageChanges, follow_pages, manifest_keys
 from .remote import (
     AWS_ERRORS,
     DEFAULT_WORKERS,
@@ -147,7 +147,7 @@ class PublishSummary:
 # -- running many requests at once -------------------------------------------------------
 
 
-class _Progress:
+class Progress:
     """A rich progress bar on stderr when it is a terminal; otherwise nothing (and rich is not
     even imported, which keeps a CI or scripted publish quick to start)."""
 
@@ -235,7 +235,7 @@ def publish(
     started = time.monotonic()
     clients = clients or Clients.create(endpoint_url, region, options.workers)
     before = clients.requests.snapshot()
-    progress = _Progress(options.progress)
+    progress = Progress(options.progress)
     summary = PublishSummary(
         dry_run=options.dry_run, bucket=bucket, distribution_id=distribution_id, site_url=site_url
     )
@@ -248,29 +248,29 @@ def publish(
         pages = _page_changes(clients, bucket, table, local, survey, manifest, summary)
         if options.dry_run:
             _summarise_dry_run(survey, pages, options, summary)
-            return _finish(summary, clients, before, started, lambda _note: None)
+            return finish(summary, clients, before, started, lambda _note: None)
         if not survey.writes_anything and not options.break_lock:
-            _follow_pages(clients, table, pages, options, summary)
-            return _finish(summary, clients, before, started, say)
+            follow_pages_or_fail(clients, table, pages, options, summary)
+            return finish(summary, clients, before, started, say)
 
-        with _locked(clients, bucket, "publish", options, say) as lock:
+        with locked(clients, bucket, "publish", options, say) as lock:
             if _moved_since(clients, bucket, survey):
                 # Another run published between our look at the bucket and the lock: look again.
                 survey = _survey(clients, bucket, local, options, progress)
                 pages = _page_changes(clients, bucket, table, local, survey, manifest, summary)
             history, entry = _record_publish(clients, bucket, survey, options, summary)
             state = survey.state
-            with _state_saved_on_failure(clients, bucket, state):
+            with state_saved_on_failure(clients, bucket, state):
                 if distribution_id:
                     # Kept in the state if this run fails, so its re-run invalidates them.
                     state.add_pending(survey.stale_paths, options.invalidation_threshold)
                 _follow_pages_and_write(clients, bucket, table, pages, survey.plan, state, options, progress, summary, lock)
                 lock.refresh()
-                _delete(clients, bucket, survey.plan, state, summary)
-                _invalidate(clients, distribution_id, state, options, summary)
-            _save_state(clients, bucket, state, survey.saved_state)
+                delete_planned(clients, bucket, survey.plan, state, summary)
+                invalidate_pending(clients, distribution_id, state, options, summary)
+            save_state(clients, bucket, state, survey.saved_state)
             _finish_record(clients, bucket, history, entry)
-    return _finish(summary, clients, before, started, say)
+    return finish(summary, clients, before, started, say)
 
 
 @dataclass
@@ -303,7 +303,7 @@ def _walk_local(output_dir: str | os.PathLike) -> dict[str, LocalFile]:
 
 
 @contextmanager
-def _one_line_errors(bucket: str) -> Iterator[None]:
+def one_line_errors(bucket: str) -> Iterator[None]:
     """AWS errors become a PublishError whose message a user can act on."""
     try:
         yield
@@ -316,11 +316,11 @@ def _survey(
     bucket: str,
     local: dict[str, LocalFile],
     options: PublishOptions,
-    progress: _Progress,
+    progress: Progress,
 ) -> _Survey:
     """List the bucket, read the state, inspect what is unknown, diff and plan."""
     threshold = options.invalidation_threshold
-    with _one_line_errors(bucket):
+    with one_line_errors(bucket):
         remote = list_remote(clients.s3, bucket)
         state, etag = read_state(clients.s3, bucket)
     saved_state = state.to_json()
@@ -347,7 +347,7 @@ def _inspect(
     local: dict[str, LocalFile],
     remote: dict[str, RemoteObject],
     options: PublishOptions,
-    progress: _Progress,
+    progress: Progress,
 ) -> int:
     """HEAD the objects whose content may be unchanged but whose headers or digest are unknown
     (written by something other than publish, or after a lost state)."""
@@ -403,7 +403,7 @@ def _page_changes(
     if manifest not in survey.remote:
         before: list[str] = []
     elif any(a.key == manifest for a in survey.plan.writes):
-        with _one_line_errors(bucket):
+        with one_line_errors(bucket):
             before = manifest_keys(read_object(clients.s3, bucket, manifest))
     else:
         before = after
@@ -426,13 +426,13 @@ def _summarise_dry_run(
 
 
 @contextmanager
-def _locked(
+def locked(
     clients: Clients, bucket: str, operation: str, options: Any, say: Callable[[str], None]
 ) -> Iterator[PublishLock]:
     """Hold the bucket's publish lock for the block; released however the block ends (a run
     killed outright leaves it to expire, or to --break-lock)."""
     lock = PublishLock(clients.s3, bucket, operation, options.lock_ttl_seconds)
-    with _one_line_errors(bucket):
+    with one_line_errors(bucket):
         if options.break_lock:
             held = lock.break_stale()
             if held is not None:
@@ -448,7 +448,7 @@ def _locked(
 
 
 def _moved_since(clients: Clients, bucket: str, survey: _Survey) -> bool:
-    with _one_line_errors(bucket):
+    with one_line_errors(bucket):
         return state_etag(clients.s3, bucket) != survey.state_etag
 
 
@@ -461,31 +461,29 @@ def _record_publish(
     changes = survey.plan.changes
     if not changes:
         return [], None
-    with _one_line_errors(bucket):
+    with one_line_errors(bucket):
         history = read_history(clients.s3, bucket)
     entry = unfinished_publish(history)
     if entry is None:
         entry_id = new_entry_id(history, datetime.now(timezone.utc))
         entry = HistoryEntry(
-            entry_id, EntryKind.PUBLISH, _now_text(), operator_name(), site=entry_id
+            entry_id, EntryKind.PUBLISH, now_text(), operator_name(), site=entry_id
         )
         history.append(entry)
-    _learn_versions(clients, bucket, [a for a in changes if a.remote and a.key not in entry.replaced], options)
+    learn_versions(clients, bucket, [a for a in changes if a.remote and a.key not in entry.replaced], options)
     for action in changes:
         entry.note_replaced(action.key, action.remote.version_id if action.remote else None)
-    with _one_line_errors(bucket):
+    with one_line_errors(bucket):
         write_history(clients.s3, bucket, history)
     summary.publish_id = entry.id
     return history, entry
 
 
-def _now_text() -> str:
+def now_text() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _learn_versions(
-    clients: Clients, bucket: str, actions: list[Action], options: PublishOptions
-) -> None:
+def learn_versions(clients: Clients, bucket: str, actions: list[Action], options: Any) -> None:
     """HEAD the objects about to change whose version id the state does not hold (written by
     another tool, or before publish kept version ids)."""
     unknown = [a.remote for a in actions if a.remote is not None and a.remote.version_id is None]
@@ -504,16 +502,16 @@ def _finish_record(
     if entry is None:
         return
     entry.done = True
-    with _one_line_errors(bucket):
+    with one_line_errors(bucket):
         write_history(clients.s3, bucket, history)
 
 
 @contextmanager
-def _state_saved_on_failure(clients: Clients, bucket: str, state: PublishState) -> Iterator[None]:
+def state_saved_on_failure(clients: Clients, bucket: str, state: PublishState) -> Iterator[None]:
     """Save what the failed run did, so its re-run neither re-uploads nor forgets to invalidate;
     an interruption (Ctrl-C) saves nothing and the re-run inspects instead."""
     try:
-        with _one_line_errors(bucket):
+        with one_line_errors(bucket):
             yield
     except PublishError:
         try:
@@ -523,12 +521,12 @@ def _state_saved_on_failure(clients: Clients, bucket: str, state: PublishState) 
         raise
 
 
-def _follow_pages(
+def follow_pages_or_fail(
     clients: Clients,
     table: str | None,
     pages: PageChanges | None,
-    options: PublishOptions,
-    summary: PublishSummary,
+    options: Any,
+    summary: Any,
 ) -> None:
     if pages is None or not table:
         return
@@ -548,34 +546,44 @@ def _follow_pages_and_write(
     plan: Plan,
     state: PublishState,
     options: PublishOptions,
-    progress: _Progress,
+    progress: Progress,
     summary: PublishSummary,
     lock: PublishLock,
 ) -> None:
     """Write the phases in order. The counter follows the pages meanwhile (new keys registered,
     removed pages retired) and is done before any page goes up, so a new page never shows a
     counter for a key the table does not know."""
+    def write(action: Action) -> RemoteObject:
+        if action.kind is ActionKind.COPY:
+            return copy_object_in_place(clients.s3, bucket, action.local)
+        return upload_object(clients.s3, bucket, action.local, options.multipart_threshold)
+
+    def written_one(action: Action, obj: RemoteObject) -> None:
+        if action.kind is ActionKind.COPY:
+            summary.copied += 1
+        else:
+            summary.uploaded += 1
+            summary.bytes_uploaded += obj.size
+
     with ThreadPoolExecutor(max_workers=1) as registrar:
-        following = registrar.submit(_follow_pages, clients, table, pages, options, summary)
-        _write_phases(clients, bucket, plan, state, options, progress, summary, following.result, lock)
+        following = registrar.submit(follow_pages_or_fail, clients, table, pages, options, summary)
+        write_phases(bucket, plan, state, write, written_one, options, progress, following.result, lock)
 
 
-def _write_phases(
-    clients: Clients,
+def write_phases(
     bucket: str,
     plan: Plan,
     state: PublishState,
-    options: PublishOptions,
-    progress: _Progress,
-    summary: PublishSummary,
+    write: Callable[[Action], RemoteObject],
+    written_one: Callable[[Action, RemoteObject], None],
+    options: Any,
+    progress: Progress,
     before_pages: Callable[[], Any],
     lock: PublishLock,
 ) -> None:
-    def write(action: Action) -> tuple[Action, RemoteObject]:
-        if action.kind is ActionKind.COPY:
-            return action, copy_object_in_place(clients.s3, bucket, action.local)
-        return action, upload_object(clients.s3, bucket, action.local, options.multipart_threshold)
-
+    """Write the plan's phases in order with ``write``, recording each object in the state;
+    ``before_pages`` runs before the first phase holding pages. A failed write stops the run
+    before the next phase and before any deletion."""
     pages_ready = False
     for phase, actions in plan.phases.items():
         if phase.holds_pages and not pages_ready:
@@ -584,27 +592,25 @@ def _write_phases(
         if not actions:
             continue
         lock.refresh()
-        with progress.task(f"uploading {phase.value}", len(actions)) as advance:
-            written, failed = run_in_pool(write, actions, options.workers, advance)
+        with progress.task(f"writing {phase.value}", len(actions)) as advance:
+            written, failed = run_in_pool(
+                lambda action: (action, write(action)), actions, options.workers, advance
+            )
         for action, obj in written:
             state.record(obj)
-            if action.kind is ActionKind.COPY:
-                summary.copied += 1
-            else:
-                summary.uploaded += 1
-                summary.bytes_uploaded += obj.size
+            written_one(action, obj)
         if failed:
-            # Later phases and all deletions wait for a run whose uploads all succeed.
+            # Later phases and all deletions wait for a run whose writes all succeed.
             raise PublishError(
                 f"{len(failed)} of {len(actions)} {phase.value} failed to upload, e.g. "
-                f"{_first_failure(failed, bucket)}; nothing was deleted, re-run publish to finish"
+                f"{_first_failure(failed, bucket)}; nothing was deleted, re-run to finish"
             )
     if not pages_ready:
         before_pages()
 
 
-def _delete(
-    clients: Clients, bucket: str, plan: Plan, state: PublishState, summary: PublishSummary
+def delete_planned(
+    clients: Clients, bucket: str, plan: Plan, state: PublishState, summary: Any
 ) -> None:
     if not plan.deletes:
         return
@@ -614,7 +620,7 @@ def _delete(
     summary.deleted = len(keys)
 
 
-def _invalidate(
+def invalidate_pending(
     clients: Clients,
     distribution_id: str | None,
     state: PublishState,
@@ -637,13 +643,13 @@ def _invalidate(
     state.pending_invalidation = []
 
 
-def _save_state(clients: Clients, bucket: str, state: PublishState, saved: bytes) -> None:
+def save_state(clients: Clients, bucket: str, state: PublishState, saved: bytes) -> None:
     if state.to_json() != saved:
-        with _one_line_errors(bucket):
+        with one_line_errors(bucket):
             write_state(clients.s3, bucket, state)
 
 
-def _finish(
+def finish(
     summary: Any,
     clients: Clients,
     before: dict[str, int],

@@ -12,6 +12,7 @@ import boto3
 from deploy.objects import BOOKKEEPING_KEYS, STATE_KEY
 from deploy.publish import PublishOptions, PublishSummary, publish
 from deploy.remote import Clients
+from deploy.rollback import RollbackOptions, RollbackSummary, rollback
 from deploy.targets import DEFAULT_REGION
 from plugins.visitor_counter.keys import script_name
 
@@ -59,11 +60,15 @@ def snapshot(output: Path) -> dict[str, bytes]:
 class Stack:
     """A moto bucket and distribution, and helpers to look at them as a user would."""
 
-    def __init__(self, site: Path):
+    def __init__(self, site: Path, versioned: bool = True):
         self.site = site
         self.s3 = boto3.client("s3", region_name=DEFAULT_REGION)
         self.cloudfront = boto3.client("cloudfront", region_name=DEFAULT_REGION)
         self.s3.create_bucket(Bucket=BUCKET)
+        if versioned:  # as terraform/site.tf makes the site bucket
+            self.s3.put_bucket_versioning(
+                Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"}
+            )
         self.distribution_id = self.cloudfront.create_distribution(
             DistributionConfig={
                 "CallerReference": "test",
@@ -103,6 +108,26 @@ class Stack:
         """key -> ETag of every site object (publish's own bookkeeping left out)."""
         listed = self.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])
         return {o["Key"]: o["ETag"] for o in listed if o["Key"] not in BOOKKEEPING_KEYS}
+
+    def served(self) -> dict[str, tuple[bytes, str, str]]:
+        """key -> (bytes, Content-Type, Cache-Control) of every site object, as a viewer gets it."""
+        served = {}
+        for key in self.objects():
+            got = self.s3.get_object(Bucket=BUCKET, Key=key)
+            served[key] = (got["Body"].read(), got["ContentType"], got.get("CacheControl", ""))
+        return served
+
+    def rollback(self, **options) -> "RollbackSummary":
+        table = options.pop("table", None)
+        to = options.pop("to", None)
+        return rollback(
+            BUCKET,
+            to=to,
+            distribution_id=self.distribution_id,
+            table=table,
+            clients=self.clients,
+            options=RollbackOptions(**options),
+        )
 
     def body(self, key: str) -> bytes:
         return self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
