@@ -7,14 +7,23 @@ count after a short warm-up. The DynamoDB requests of each hit are counted at th
 The ratio is the time of one hit over the time of one ``UpdateItem``: what the edge, the event,
 the handler and its extra requests cost on top of the single database call a counter needs.
 
+Then the same at an emulated DynamoDB round trip of 5 ms (the moto server holds every DynamoDB
+request that long, as a Lambda sees DynamoDB in its region), for a new reader on every hit
+(marker with the page, then the site: two round trips) and for a reader coming back (page and
+site together: one), against the bare ``UpdateItem`` at the same RTT; and the Lambda's billed
+duration per new reader's hit: the handler's own time from its log line, rounded up to the
+millisecond as Lambda bills, at 128 MB.
+
 Run alone: ``python -m bench.counter_hot_path [--quick] [--hits N]``.
 """
 
 from __future__ import annotations
 
 import http.client
+import io
 import json
-import os
+import math
+import statistics
 import tempfile
 import time
 from contextlib import redirect_stdout
@@ -22,24 +31,31 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench.cli import run_alone
-from bench.moto_server import local_stack
+from bench.moto_server import describe_rtt, local_stack
 from bench.table import Row
 
 QUICK = {"hits": 100}
 FULL = {"hits": 1000}
 WARM_UP = 10
 MAX_REQUESTS_PER_HIT = 3  # docs/architecture.md: the hot path makes at most 3 requests
+DYNAMODB_RTT = {"dynamodb": 0.005}
+RTT_GOAL = 1.5  # issue 18: a hit at most 1.5x one bare UpdateItem at the same RTT
+LAMBDA_GB = 128 / 1024
+LAMBDA_ARM_PRICE_PER_GB_SECOND = 0.0000133334  # us-east-1, docs/deploy.md
 # A browser's user agent: the handler does not count empty or crawler user agents.
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
 
 
-def _post_hits(edge_url: str, page_key: str, count: int) -> None:
+def _post_hits(edge_url: str, page_key: str, count: int, *, new_readers: bool = False) -> None:
+    """``count`` hits, one at a time; ``new_readers``: a user agent of its own on each hit, so
+    every hit is a reader's first of the day."""
     split = urlsplit(edge_url)
     connection = http.client.HTTPConnection(split.hostname, split.port, timeout=30)
     body = json.dumps({"path": page_key})
-    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
     try:
-        for _ in range(count):
+        for number in range(count):
+            agent = f"{USER_AGENT} reader/{time.perf_counter_ns()}-{number}" if new_readers else USER_AGENT
+            headers = {"Content-Type": "application/json", "User-Agent": agent}
             connection.request("POST", "/api/hits", body=body, headers=headers)
             response = connection.getresponse()
             answer = response.read()
@@ -61,38 +77,66 @@ def _update_items(dynamodb, table: str, page_key: str, count: int) -> None:
         )
 
 
+def _timed(send, count: int) -> float:
+    started = time.perf_counter()
+    send(count)
+    return (time.perf_counter() - started) / count
+
+
+def _handler_milliseconds(log: str) -> list[float]:
+    return [json.loads(line)["latency_ms"] for line in log.splitlines() if '"latency_ms"' in line]
+
+
 def run(hits: int) -> list[Row]:
+    rtt_hits = max(5, hits // 5)  # each costs milliseconds of emulated network
     with tempfile.TemporaryDirectory(prefix="bench-hot-path-") as scratch:
         with local_stack(Path(scratch) / "output") as (moto, stack):
             keys = json.loads((stack.output_dir / "counter-pages.json").read_text(encoding="utf-8"))
             page_key = next(k for k in keys if k.startswith("/posts/"))
             dynamodb = moto.client("dynamodb")
             table = stack.names.table
+
+            def hits_as(count, **how):
+                _post_hits(stack.url, page_key, count, **how)
+
+            def updates(count):
+                _update_items(dynamodb, table, page_key, count)
+
             # The handler logs one JSON line per request on stdout, as a Lambda does; keep them
-            # (and their cost) but out of the table.
-            with open(os.devnull, "w") as devnull, redirect_stdout(devnull):
-                _post_hits(stack.url, page_key, WARM_UP)
-                _update_items(dynamodb, table, page_key, WARM_UP)
+            # (and their cost) out of the table, and read the handler's own time from them.
+            handler_log = io.StringIO()
+            with redirect_stdout(handler_log):
+                hits_as(WARM_UP)
+                updates(WARM_UP)
                 with moto.measure() as traffic:
-                    started = time.perf_counter()
-                    _post_hits(stack.url, page_key, hits)
-                    hit_seconds = (time.perf_counter() - started) / hits
-                started = time.perf_counter()
-                _update_items(dynamodb, table, page_key, hits)
-                update_seconds = (time.perf_counter() - started) / hits
+                    hits_as(hits, new_readers=True)
+                hit_seconds = _timed(hits_as, hits)
+                update_seconds = _timed(updates, hits)
+                with moto.round_trip(DYNAMODB_RTT):
+                    updates(2)
+                    rtt_update_seconds = _timed(updates, rtt_hits)
+                    mark = len(handler_log.getvalue())
+                    rtt_new_seconds = _timed(lambda n: hits_as(n, new_readers=True), rtt_hits)
+                    new_reader_ms = _handler_milliseconds(handler_log.getvalue()[mark:])
+                    rtt_returning_seconds = _timed(hits_as, rtt_hits)
             views = int(
                 dynamodb.get_item(TableName=table, Key={"pk": {"S": f"page#{page_key}"}})["Item"]["views"]["N"]
             )
 
-    expected_views = 2 * (WARM_UP + hits)  # every hit and every direct UpdateItem adds one
+    # every hit and every direct UpdateItem adds one
+    expected_views = 2 * WARM_UP + 3 * hits + 2 + 3 * rtt_hits
     if views != expected_views:
         raise RuntimeError(f"the page counts {views} views after {expected_views} increments")
     per_hit = traffic.count("dynamodb") / hits
     operations = traffic.by_operation("dynamodb")
     breakdown = ", ".join(f"{name} {count / hits:g}" for name, count in operations.items())
+    rtt = describe_rtt(DYNAMODB_RTT)
+    anchor_rtt = f"direct UpdateItem at {rtt}: {rtt_update_seconds * 1000:.2f} ms"
+    billed_ms = statistics.mean(math.ceil(ms) for ms in new_reader_ms)
+    cost_per_100k = 100_000 * LAMBDA_GB * billed_ms / 1000 * LAMBDA_ARM_PRICE_PER_GB_SECOND
     return [
         Row(
-            "Counter hot path: DynamoDB requests per hit (counted at moto)",
+            "Counter hot path: DynamoDB requests per hit, a new reader each hit (counted at moto)",
             f"{per_hit:g} ({breakdown})",
             "direct UpdateItem: 1",
             per_hit,
@@ -100,10 +144,33 @@ def run(hits: int) -> list[Row]:
             per_hit <= MAX_REQUESTS_PER_HIT,
         ),
         Row(
-            f"Counter hot path: time per hit, edge → handler → moto ({hits:,} sequential)",
+            f"Counter hot path: time per hit, edge → handler → moto ({hits:,} sequential, RTT 0 ms)",
             f"{hit_seconds * 1000:.2f} ms ({1 / hit_seconds:,.0f} hits/s)",
             f"direct UpdateItem: {update_seconds * 1000:.2f} ms ({1 / update_seconds:,.0f}/s)",
             hit_seconds / update_seconds,
+            "reported (no goal set)",
+            None,
+        ),
+        Row.at_most(
+            f"Counter hot path at DynamoDB RTT {rtt}: time per hit, a new reader each hit ({rtt_hits:,})",
+            f"{rtt_new_seconds * 1000:.2f} ms (2 round trips)",
+            anchor_rtt,
+            rtt_new_seconds / rtt_update_seconds,
+            RTT_GOAL,
+        ),
+        Row.at_most(
+            f"Counter hot path at DynamoDB RTT {rtt}: time per hit, a returning reader ({rtt_hits:,})",
+            f"{rtt_returning_seconds * 1000:.2f} ms (1 round trip, 2 requests)",
+            anchor_rtt,
+            rtt_returning_seconds / rtt_update_seconds,
+            RTT_GOAL,
+        ),
+        Row(
+            f"Counter hot path at DynamoDB RTT {rtt}: Lambda billed duration per new reader's hit (128 MB arm64)",
+            f"{billed_ms:.1f} ms billed (handler {statistics.median(new_reader_ms):.1f} ms median): "
+            f"${cost_per_100k:.4f} per 100k hits",
+            f"direct UpdateItem: {rtt_update_seconds * 1000:.2f} ms",
+            billed_ms / (rtt_update_seconds * 1000),
             "reported (no goal set)",
             None,
         ),
