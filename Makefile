@@ -6,7 +6,7 @@ CHECKOV_VENV := .venv-checkov
 AWSCLI_VENV := .venv-awscli
 INVOKE := $(BIN)/invoke
 
-.PHONY: help install serve preview new-post build check test test-fast publish bench clean distclean browser tools
+.PHONY: help install serve preview new-post build check test test-fast publish rollback bench clean distclean browser tools
 
 help:
 	@echo "make serve    run the whole stack locally as a live preview: every save shows in the browser"
@@ -17,6 +17,7 @@ help:
 	@echo "make test     install what is missing and run every test, browser tests included"
 	@echo "make test-fast  the quick tests only (no browser, nothing marked slow): under a minute"
 	@echo "make publish  build with publishconf.py and deploy to the stack in terraform outputs"
+	@echo "make rollback put the site back as the previous publish left it (ROLLBACK_ARGS=\"--dry-run\" or \"--to <id>\"; .venv/bin/invoke history lists them)"
 	@echo "make bench    run the benchmarks and write bench/results.md"
 	@echo "make stats    views per day, unique visitors, top pages (PAGE=/posts/x/, STATS_ARGS=--json|--csv|--html)"
 	@echo "make clean    remove build output and test artifacts (keeps the virtualenvs)"
@@ -105,6 +106,11 @@ test-fast: install
 # Flags go through PUBLISH_ARGS, e.g. make publish PUBLISH_ARGS="--dry-run --verbose".
 publish: install
 	$(INVOKE) publish $(PUBLISH_ARGS)
+
+# Undo the last publish from the bucket's object versions (`$(INVOKE) history` lists them), e.g.
+# make rollback ROLLBACK_ARGS="--dry-run", ROLLBACK_ARGS="--to 20261125-101500".
+rollback: install
+	$(INVOKE) rollback $(ROLLBACK_ARGS)
 
 bench: install tools browser
 	$(INVOKE) bench

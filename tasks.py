@@ -10,6 +10,32 @@ from invoke import task
 
 from deploy.diff import DEFAULT_INVALIDATION_THRESHOLD, DEFAULT_MAX_DELETES
 
+TARGET_HELP = {
+    "bucket": "site bucket (default: $SITE_BUCKET or terraform output site_bucket_name)",
+    "distribution-id": "CloudFront distribution (default: $DISTRIBUTION_ID or terraform output)",
+    "table": "counter table for page registration (default: $COUNTER_TABLE or terraform output)",
+    "endpoint-url": "AWS endpoint for moto/LocalStack (default: $AWS_ENDPOINT_URL)",
+}
+BREAK_LOCK_HELP = (
+    "remove the publish lock left by a run that is gone (crashed, killed), then go on; "
+    "a lock also expires by itself 15 minutes after its run last renewed it"
+)
+
+
+def _count(flag: str, value) -> int | None:
+    """A numeric flag, or one clear line and exit 2 (invoke passes flags without a default
+    type as text)."""
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = -1
+    if number < 0:
+        print(f"error: {flag} takes a whole number of 0 or more, not {value!r}", file=sys.stderr)
+        raise SystemExit(2)
+    return number
+
 
 @task(help={"output": "output folder (default: output)"})
 def build(c, output="output"):
@@ -86,13 +112,15 @@ def new_post(c, title="", content=None, settings="pelicanconf.py"):
 
 @task(
     help={
-        "bucket": "site bucket (default: $SITE_BUCKET or terraform output site_bucket_name)",
-        "distribution-id": "CloudFront distribution (default: $DISTRIBUTION_ID or terraform output)",
-        "table": "counter table for page registration (default: $COUNTER_TABLE or terraform output)",
-        "endpoint-url": "AWS endpoint for moto/LocalStack (default: $AWS_ENDPOINT_URL)",
+        **TARGET_HELP,
         "dry-run": "print the plan with reasons and change nothing",
         "force": "re-upload every file",
-        "max-deletes": "refuse a plan deleting more objects than this (default 256)",
+        "max-deletes": (
+            f"the most objects this publish may delete (default: {DEFAULT_MAX_DELETES}, and never "
+            "more than half the objects in the bucket); give the number a plan was refused for "
+            "to allow it"
+        ),
+        "break-lock": BREAK_LOCK_HELP,
         "no-invalidate": "skip the CloudFront invalidation",
         "wait": "wait for the invalidation to complete",
         "no-build": "publish the existing output/ without rebuilding",
@@ -108,21 +136,26 @@ def publish(
     endpoint_url=None,
     dry_run=False,
     force=False,
-    max_deletes=DEFAULT_MAX_DELETES,
+    max_deletes=None,
+    break_lock=False,
     no_invalidate=False,
     wait=False,
     no_build=False,
     verbose=False,
     invalidation_threshold=DEFAULT_INVALIDATION_THRESHOLD,
 ):
-    """Build with publishconf.py and publish output/ to S3, invalidate, register pages."""
+    """Build with publishconf.py and publish output/ to S3 (recorded: `make rollback` undoes it).
+
+    Uploads what changed, invalidates it, registers new page keys and retires removed ones;
+    `invoke history` lists the publishes."""
     from deploy.cli import PublishRequest, run_publish
     from deploy.publish import PublishOptions
 
     options = PublishOptions(
         dry_run=dry_run,
         force=force,
-        max_deletes=max_deletes,
+        max_deletes=_count("--max-deletes", max_deletes),
+        break_lock=break_lock,
         invalidate=not no_invalidate,
         wait=wait,
         invalidation_threshold=invalidation_threshold,
@@ -139,6 +172,63 @@ def publish(
             options=options,
         )
     )
+    if code:
+        raise SystemExit(code)
+
+
+@task(
+    help={
+        "to": "the publish id to go back to (see `invoke history`; default: the publish before the current one)",
+        **TARGET_HELP,
+        "dry-run": "print what would be restored and removed, and change nothing",
+        "break-lock": BREAK_LOCK_HELP,
+        "no-invalidate": "skip the CloudFront invalidation",
+        "wait": "wait for the invalidation to complete",
+        "verbose": "print every file restored or removed",
+    }
+)
+def rollback(
+    c,
+    to=None,
+    bucket=None,
+    distribution_id=None,
+    table=None,
+    endpoint_url=None,
+    dry_run=False,
+    break_lock=False,
+    no_invalidate=False,
+    wait=False,
+    verbose=False,
+):
+    """Put the site back as the previous publish (or --to <id>) left it.
+
+    From the bucket's object versions: files changed or deleted come back, files added go,
+    counter keys follow, only changed paths are invalidated."""
+    from deploy.cli import RollbackRequest, run_rollback
+    from deploy.rollback import RollbackOptions
+
+    options = RollbackOptions(
+        dry_run=dry_run,
+        break_lock=break_lock,
+        invalidate=not no_invalidate,
+        wait=wait,
+        verbose=verbose,
+        progress=True,
+    )
+    request = RollbackRequest(
+        to=to, bucket=bucket, distribution_id=distribution_id, table=table, endpoint_url=endpoint_url, options=options
+    )
+    code = run_rollback(request)
+    if code:
+        raise SystemExit(code)
+
+
+@task(help={"bucket": TARGET_HELP["bucket"], "endpoint-url": TARGET_HELP["endpoint-url"], "limit": "how many to list (default 20)"})
+def history(c, bucket=None, endpoint_url=None, limit=20):
+    """List the recent publishes and rollbacks, newest first: the ids `make rollback` takes."""
+    from deploy.cli import run_history
+
+    code = run_history(bucket, endpoint_url, int(limit))
     if code:
         raise SystemExit(code)
 

@@ -1,4 +1,5 @@
-"""`make publish` / `invoke publish`: resolve the targets, build with publishconf.py, publish,
+"""`make publish` / `invoke publish`, `make rollback` / `invoke rollback`, `invoke history`:
+resolve the targets, build with publishconf.py, publish (or roll back, or list the history),
 and turn every failure into one line on stderr."""
 
 from __future__ import annotations
@@ -9,10 +10,13 @@ from pathlib import Path
 
 from .diff import PlanRefused
 from .environment import patched_environ
+from .history import EntryKind, HistoryEntry, RollbackRefused
 from .publish import PublishOptions, publish
-from .remote import PublishError
+from .remote import AWS_ERRORS, Clients, PublishError, describe_error, read_history
+from .rollback import RollbackOptions, rollback
 from .site import page_manifest_name
 from .targets import PROJECT_ROOT, TargetError, resolve_targets
+from .wording import counted
 
 PUBLISH_SETTINGS = "publishconf.py"
 
@@ -43,8 +47,6 @@ def run_publish(request: PublishRequest) -> int:
             table=request.table,
             endpoint_url=request.endpoint_url,
             require=("bucket", "site_url") if request.build else ("bucket",),
-            # Without a build no SITEURL is needed: Terraform is not asked for one.
-            wanted=None if request.build else ("bucket", "distribution_id", "table", "region", "endpoint_url"),
         )
         if request.build:
             _build(request.settings_file, targets.site_url, request.output_dir)
@@ -57,12 +59,92 @@ def run_publish(request: PublishRequest) -> int:
             region=targets.region,
             options=_with_page_manifest(request),
             echo=print,
+            site_url=targets.site_url,
         )
     except (TargetError, PublishError, PlanRefused) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    print(summary.where())
     print(summary.line())
     return 0
+
+
+@dataclass(frozen=True)
+class RollbackRequest:
+    """Everything `make rollback` was asked: the publish to go back to (None: the one before
+    the site's current publish), the targets given on the command line, and the options."""
+
+    to: str | None = None
+    bucket: str | None = None
+    distribution_id: str | None = None
+    table: str | None = None
+    endpoint_url: str | None = None
+    options: RollbackOptions = field(default_factory=RollbackOptions)
+    settings_file: str | Path = PUBLISH_SETTINGS
+
+
+def run_rollback(request: RollbackRequest) -> int:
+    """Resolve targets and roll back; the exit code; every failure one line on stderr."""
+    try:
+        targets = resolve_targets(
+            bucket=request.bucket,
+            distribution_id=request.distribution_id,
+            table=request.table,
+            endpoint_url=request.endpoint_url,
+            require=("bucket",),
+        )
+        options = request.options
+        if not options.page_manifest:
+            options = replace(options, page_manifest=page_manifest_name(request.settings_file))
+        summary = rollback(
+            targets.bucket,
+            to=request.to,
+            distribution_id=targets.distribution_id,
+            table=targets.table,
+            endpoint_url=targets.endpoint_url,
+            region=targets.region,
+            options=options,
+            echo=print,
+            site_url=targets.site_url,
+        )
+    except (TargetError, PublishError, RollbackRefused) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(summary.where())
+    print(summary.line())
+    return 0
+
+
+def run_history(bucket: str | None = None, endpoint_url: str | None = None, limit: int = 20) -> int:
+    """Print the recent publishes and rollbacks, newest first, with what `make rollback` does."""
+    try:
+        targets = resolve_targets(bucket=bucket, endpoint_url=endpoint_url, require=("bucket",), wanted=("bucket", "region", "endpoint_url"))
+        clients = Clients.create(targets.endpoint_url, targets.region)
+        try:
+            history = read_history(clients.s3, targets.bucket)
+        except AWS_ERRORS as error:
+            raise PublishError(describe_error(error, targets.bucket)) from error
+    except (TargetError, PublishError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for line in history_lines(history, limit):
+        print(line)
+    return 0
+
+
+def history_lines(history: list[HistoryEntry], limit: int = 20) -> list[str]:
+    if not history:
+        return ["no publishes recorded in the bucket yet"]
+    lines = []
+    for entry in reversed(history[-limit:]):
+        what = "publish" if entry.kind is EntryKind.PUBLISH else f"rollback to {entry.site}"
+        state = "" if entry.done else "  (unfinished: re-run it, or roll it back)"
+        files = counted(len(entry.replaced), "file")
+        lines.append(f"{entry.id}  {entry.at}  {what:<28} {files:>10}  by {entry.by}{state}")
+    current = history[-1].site
+    lines.append(f"the site shows publish {current}; `make rollback` goes back one publish, "
+                 "`make rollback ROLLBACK_ARGS=\"--to <id>\"` to a named one")
+    return lines
 
 
 def _with_page_manifest(request: PublishRequest) -> PublishOptions:
