@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bench import cold_start, counter_hot_path, plugin_overhead, publish_vs_sync, run_all, widget_budget
+from bench import cold_start, counter_history, counter_hot_path, plugin_overhead, publish_vs_sync, run_all, widget_budget
 from bench.table import Row
 from deploy.site import PROJECT_ROOT
 
@@ -23,6 +23,7 @@ TINY = {
     plugin_overhead: {"posts": 4, "runs": 1},
     publish_vs_sync: {"posts": 4, "rounds": 1},
     counter_hot_path: {"hits": 5},
+    counter_history: {"days": 5, "pages": 10},
     cold_start: {"runs": 1},
     widget_budget: {"views": 2},
 }
@@ -39,6 +40,12 @@ EXPECTED_FIGURES = [
     "Full first publish (4 posts, ",
     "Counter hot path: DynamoDB requests per hit",
     "Counter hot path: time per hit",
+    "Counter hot path at DynamoDB RTT dynamodb 5 ms: time per hit, a new reader",
+    "Counter hot path at DynamoDB RTT dynamodb 5 ms: time per hit, a returning reader",
+    "Counter hot path at DynamoDB RTT dynamodb 5 ms: Lambda billed duration",
+    "Counter history: DynamoDB requests per counted hit",
+    "Counter history: largest item",
+    "make stats:",
     "Handler cold start",
     "Widget: counter.js size",
     "Widget: requests per page view",
