@@ -60,6 +60,8 @@ locals {
   deploy_statements = [
     { sid = "ListSite", actions = ["s3:ListBucket"], resources = [local.site_bucket_arn], conditions = [] },
     { sid = "SyncSite", actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], resources = ["${local.site_bucket_arn}/*"], conditions = [] },
+    # make rollback: read and copy back the earlier versions publish recorded (HeadObject, CopyObject with a VersionId).
+    { sid = "RollBackSite", actions = ["s3:GetObjectVersion"], resources = ["${local.site_bucket_arn}/*"], conditions = [] },
     { sid = "Invalidate", actions = ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"], resources = [aws_cloudfront_distribution.site.arn], conditions = [] },
     { sid = "RegisterPages", actions = ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"], resources = [aws_dynamodb_table.counter.arn], conditions = [] },
   ]

@@ -197,6 +197,7 @@ def test_deploy_role_may_publish_exactly(config):
         "s3:GetObject": {"${local.site_bucket_arn}/*"},
         "s3:PutObject": {"${local.site_bucket_arn}/*"},
         "s3:DeleteObject": {"${local.site_bucket_arn}/*"},
+        "s3:GetObjectVersion": {"${local.site_bucket_arn}/*"},  # make rollback
         "cloudfront:CreateInvalidation": {"${aws_cloudfront_distribution.site.arn}"},
         "cloudfront:GetInvalidation": {"${aws_cloudfront_distribution.site.arn}"},
         "dynamodb:BatchGetItem": {"${aws_dynamodb_table.counter.arn}"},
