@@ -69,7 +69,7 @@ class TerraformOutputs:
             return cls({}, "terraform is not on PATH")
         try:
             done = subprocess.run(
-                [binary, f"-chdir={chdir}", "output", "-json"],
+                [binary, f"-chdir={chdir}", "output", "-json", "-no-color"],
                 capture_output=True,
                 text=True,
                 timeout=120,
@@ -77,8 +77,11 @@ class TerraformOutputs:
         except (OSError, subprocess.TimeoutExpired) as error:
             return cls({}, f"terraform output failed: {error}")
         if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-            return cls({}, f"terraform output failed: {last.strip()}")
+            # Terraform's diagnostic is a box of lines; its "Error:" line says what is wrong.
+            lines = [line.strip("│╷╵ \t") for line in done.stderr.splitlines()]
+            lines = [line for line in lines if line] or ["no message"]
+            said = next((line for line in lines if line.startswith("Error:")), lines[-1])
+            return cls({}, f"terraform output failed: {said}")
         try:
             raw = json.loads(done.stdout or "{}")
         except json.JSONDecodeError:
@@ -119,6 +122,12 @@ def resolve_targets(
         for name, source in sources.items():
             if values[name] is None and source.terraform_output:
                 values[name] = terraform.values.get(source.terraform_output)
+    endpoint_url = values["endpoint_url"]
+    if endpoint_url and not (urlsplit(endpoint_url).scheme in ("http", "https") and urlsplit(endpoint_url).netloc):
+        raise TargetError(
+            f"AWS endpoint {endpoint_url!r} (AWS_ENDPOINT_URL or --endpoint-url) is not a URL: "
+            "write it as http://host:port, or unset it to use AWS"
+        )
     site_url = values["site_url"]
     if site_url and urlsplit(site_url).scheme not in ("http", "https"):
         # Pelican would accept it and write every absolute link (feeds, canonical URLs) broken.
