@@ -64,6 +64,9 @@ def run_publish(request: PublishRequest) -> int:
     except (TargetError, PublishError, PlanRefused) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except AWS_ERRORS as error:  # before the first request: a profile, an endpoint
+        print(f"error: {describe_error(error)}", file=sys.stderr)
+        return 1
     print(summary.where())
     print(summary.line())
     return 0
@@ -109,6 +112,9 @@ def run_rollback(request: RollbackRequest) -> int:
         )
     except (TargetError, PublishError, RollbackRefused) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except AWS_ERRORS as error:  # before the first request: a profile, an endpoint
+        print(f"error: {describe_error(error)}", file=sys.stderr)
         return 1
     print(summary.where())
     print(summary.line())

@@ -15,7 +15,13 @@ from typing import Any, Callable
 import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ProfileNotFound,
+)
 
 from counter_lambda.counter import StoreUnavailable
 
@@ -140,6 +146,13 @@ def describe_error(error: BaseException, bucket: str | None = None) -> str:
         if code in {"AccessDenied", "AccessDeniedException", "403"}:
             return f"access denied for {operation} (check the deploy role's permissions)"
         return f"{operation} failed: {code}: {message}"
+    if isinstance(error, ProfileNotFound):
+        return f"{error}: AWS_PROFILE must name a profile in ~/.aws/config (aws configure list-profiles)"
+    if isinstance(error, EndpointConnectionError):
+        return (
+            f"{error}: check that the endpoint is up and its URL (AWS_ENDPOINT_URL or "
+            "--endpoint-url; unset for AWS), and the network"
+        )
     if isinstance(error, BotoCoreError):
         return str(error)
     if isinstance(error, StoreUnavailable):
