@@ -37,6 +37,7 @@ from typing import Callable
 
 from counter_lambda.tables import put_items
 from deploy.environment import patched_environ
+from deploy.remote import AWS_ERRORS, describe_error
 from deploy.site import BuildReport, build_site, page_manifest_name, read_pelican_settings, run_build
 from deploy.targets import PROJECT_ROOT
 from devstack.edge import EdgeServer, SiteOrigin, start_edge
@@ -363,6 +364,9 @@ def serve(
             stack.start()
     except PortInUse as error:
         raise SystemExit(f"error: {error}") from None
+    except AWS_ERRORS as error:  # an external endpoint: no credentials, not reachable
+        stack.stop()
+        raise SystemExit(f"error: {describe_error(error)} (endpoint {stack.endpoint_url})") from None
     except Exception as error:  # noqa: BLE001 - a build that cannot start is one line, not a traceback
         stack.stop()
         raise SystemExit(f"error: {error}") from None
