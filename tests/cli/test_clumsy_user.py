@@ -1,0 +1,80 @@
+"""A user's mistakes get one clear line and a non-zero exit, never a traceback: run through
+the real commands (`invoke publish`, `invoke serve`) as `make` runs them."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from tests.cli.conftest import Run
+
+pytestmark = pytest.mark.slow
+
+
+def assert_one_clear_line(run: Run, *words: str) -> str:
+    assert run.code != 0, run
+    assert "Traceback" not in run.stderr + run.stdout, run.stderr
+    assert len(run.error_lines) == 1, run.stderr
+    line = run.error_lines[0]
+    assert "\x1b" not in line and "│" not in line and "╷" not in line, line
+    for word in words:
+        assert word.lower() in line.lower(), line
+    return line
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+PUBLISH = ("publish", "--no-build", "--bucket", "blog-site", "--no-invalidate")
+
+
+def test_publish_with_a_profile_that_does_not_exist(run_invoke):
+    run = run_invoke(*PUBLISH, AWS_PROFILE="no-such-profile")
+    assert_one_clear_line(run, "no-such-profile", "AWS_PROFILE")
+
+
+def test_publish_to_an_endpoint_that_is_not_a_url(run_invoke):
+    run = run_invoke(*PUBLISH, AWS_ENDPOINT_URL="not-a-url")
+    assert_one_clear_line(run, "not-a-url", "http://host:port")
+
+
+def test_publish_with_max_deletes_that_is_not_a_number(run_invoke):
+    run = run_invoke(*PUBLISH, "--max-deletes", "abc")
+    assert_one_clear_line(run, "--max-deletes", "abc")
+
+
+def test_publish_to_an_unreachable_endpoint_says_what_to_check(run_invoke):
+    run = run_invoke(
+        *PUBLISH, AWS_ENDPOINT_URL=f"http://127.0.0.1:{closed_port()}",
+        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+    )
+    assert_one_clear_line(run, "127.0.0.1", "check", "AWS_ENDPOINT_URL")
+
+
+def test_publish_with_terraform_not_initialised(run_invoke, tmp_path):
+    """No bucket given: targets come from `terraform output`, which fails before `init`."""
+    run = run_invoke("publish", "--no-build", "--no-invalidate", AWS_ACCESS_KEY_ID="testing",
+                     AWS_SECRET_ACCESS_KEY="testing", TF_DATA_DIR=str(tmp_path / "no-terraform-data"))
+    assert_one_clear_line(run, "terraform", "Error:", "terraform init")
+
+
+def test_serve_on_a_port_that_is_not_a_number(run_invoke):
+    run = run_invoke("serve", PORT="abc")
+    assert_one_clear_line(run, "PORT", "abc")
+
+
+def test_serve_against_an_external_endpoint_without_credentials(run_invoke):
+    run = run_invoke("serve", AWS_ENDPOINT_URL=f"http://127.0.0.1:{closed_port()}",
+                     PORT=str(closed_port()))
+    assert_one_clear_line(run, "credentials", "AWS_ACCESS_KEY_ID")
+
+
+def test_serve_against_an_unreachable_endpoint_says_what_to_check(run_invoke):
+    run = run_invoke("serve", AWS_ENDPOINT_URL=f"http://127.0.0.1:{closed_port()}",
+                     PORT=str(closed_port()), AWS_ACCESS_KEY_ID="testing",
+                     AWS_SECRET_ACCESS_KEY="testing")
+    assert_one_clear_line(run, "could not connect", "check")
