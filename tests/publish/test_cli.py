@@ -3,12 +3,14 @@ line and a non-zero exit on failure, the summary line on success."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from moto.core import set_initial_no_auth_action_count
 
-from deploy.cli import PUBLISH_SETTINGS, PublishRequest, run_publish
+from deploy.cli import PUBLISH_SETTINGS, PublishRequest, RollbackRequest, run_history, run_publish, run_rollback
 from deploy.publish import PublishOptions
+from deploy.rollback import RollbackOptions
 from deploy.site import page_manifest_name
 from plugins.visitor_counter.keys import DEFAULTS
 from tests.publish.helpers import BUCKET, SITE, TABLE, registered_keys, write_site
@@ -109,3 +111,49 @@ def test_a_renamed_manifest_is_still_registered(stack, counter_table, capsys, se
     assert "page registration skipped" not in out
     assert "; 4 page keys registered;" in out.splitlines()[-1]
     assert len(registered_keys(counter_table)) == 4
+
+
+# -- where it published, plurals, rollback and history from the command line -------------------
+
+
+def test_the_summary_says_where_it_published_with_right_plurals(stack, capsys, monkeypatch):
+    monkeypatch.setenv("SITEURL", "https://blog.example.org")
+    monkeypatch.setenv("PATH", str(stack.site))
+    run_cli(capsys, stack.site, bucket=BUCKET, distribution_id=stack.distribution_id)
+    (stack.site / "404.html").write_text("<h1>Gone</h1>")
+
+    code, out, _ = run_cli(capsys, stack.site, bucket=BUCKET, distribution_id=stack.distribution_id)
+
+    assert code == 0
+    assert out[-2] == (
+        f"published to bucket {BUCKET}, CloudFront distribution {stack.distribution_id}, "
+        "site https://blog.example.org"
+    )
+    assert "; 1 path invalidated;" in out[-1] and "1 paths" not in out[-1]
+    assert re.search(r"; \d+ requests in ", out[-1])
+
+
+def test_history_lists_publishes_newest_first_and_rollback_undoes_the_last(stack, capsys, monkeypatch):
+    monkeypatch.setenv("PATH", str(stack.site))
+    run_cli(capsys, stack.site, bucket=BUCKET)
+    (stack.site / "posts/alpha/index.html").write_text("<h1>Alpha, edited</h1>")
+    run_cli(capsys, stack.site, bucket=BUCKET)
+
+    assert run_history(BUCKET) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert len(listed) == 3
+    assert re.match(r"\d{8}-\d{6}(-\d+)?  \S+Z  publish\s+1 file  by ", listed[0])
+    assert re.match(rf"\d{{8}}-\d{{6}}(-\d+)?  \S+Z  publish\s+{len(SITE) + 1} files  by ", listed[1])
+    assert listed[2].startswith("the site shows publish ")
+
+    dry = run_rollback(RollbackRequest(bucket=BUCKET, options=RollbackOptions(dry_run=True)))
+    out = capsys.readouterr().out.splitlines()
+    assert dry == 0 and out[0].startswith("restore posts/alpha/index.html  (as publish ")
+    assert out[-1].endswith("would restore 1 file and remove 0 files (0 already as it was); would invalidate 2 paths")
+
+    assert run_rollback(RollbackRequest(bucket=BUCKET)) == 0
+    assert stack.body("posts/alpha/index.html") == SITE["posts/alpha/index.html"].encode()
+    assert run_rollback(RollbackRequest(bucket=BUCKET)) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: the history holds nothing from before publish {listed[1].split()[0]}: nothing to roll back to"
+    ]
