@@ -68,7 +68,8 @@ def test_terraform_outputs_fill_what_nothing_else_gives(path_with, tmp_path):
         endpoint_url=None,
         site_url="https://blog.example.org",
     )
-    assert calls(tf) == [f"-chdir={tmp_path / 'terraform'} output -json"]
+    # -no-color: Terraform's error box characters never reach the user's one-line message.
+    assert calls(tf) == [f"-chdir={tmp_path / 'terraform'} output -json -no-color"]
 
 
 def test_command_line_beats_environment_beats_terraform(path_with, tmp_path):
