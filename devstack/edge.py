@@ -33,6 +33,7 @@ from typing import Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from contentcheck.redirects import current_redirects
+from deploy.objects import BOOKKEEPING_KEYS
 
 from devstack.livereload import (
     DEV_PREFIX,
@@ -52,7 +53,7 @@ API_ROUTES = {"/api/hits"}
 MAX_API_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 NOT_FOUND_PAGE = "404.html"
 # Keys the bucket policy denies to CloudFront (terraform/site.tf): publish's bookkeeping.
-PRIVATE_KEYS = frozenset({".publish-state.json"})
+PRIVATE_KEYS = BOOKKEEPING_KEYS
 
 # The same headers the distribution's response-headers policy adds (terraform/cdn.tf).
 SECURITY_HEADERS = {

@@ -114,13 +114,13 @@ data "aws_iam_policy_document" "site_bucket" {
     }
   }
 
-  # Publish keeps its bookkeeping in the bucket (its state, and its lock, which names who holds
-  # it); readers get the 404 page for them.
+  # Publish keeps its bookkeeping in the bucket (its state, its lock, which names who holds it,
+  # and the history make rollback reads); readers get the 404 page for them.
   statement {
     sid       = "CloudFrontNeverReadsPublishState"
     effect    = "Deny"
     actions   = ["s3:GetObject"]
-    resources = ["${aws_s3_bucket.site.arn}/.publish-state.json", "${aws_s3_bucket.site.arn}/.publish-lock.json"]
+    resources = [for key in [".publish-state.json", ".publish-lock.json", ".publish-history.json"] : "${aws_s3_bucket.site.arn}/${key}"]
 
     principals {
       type        = "Service"

@@ -89,7 +89,7 @@ def test_missing_path_answers_404_with_the_404_page(edge):
 
 
 def test_publish_state_is_not_served(edge):
-    from deploy.diff import STATE_KEY
+    from deploy.objects import STATE_KEY
 
     edge.origin.s3.put_object(Bucket=edge.origin.bucket, Key=STATE_KEY, Body=b"{}")
     status, _, body = fetch(f"{edge.url}/{STATE_KEY}")
