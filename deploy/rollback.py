@@ -300,14 +300,15 @@ def _page_changes(
     remote: dict[str, RemoteObject],
     summary: RollbackSummary,
 ) -> PageChanges | None:
-    """The page manifest now against the one the target left (read only if they differ)."""
+    """The page manifest now against the one the target left; None when the rollback leaves
+    the manifest as it is (the same pages exist before and after)."""
     if not table:
         summary.notes.append("no counter table: page keys left as they are")
         return None
+    if manifest not in targets:
+        return None
     with one_line_errors(bucket):
         now = manifest_keys(read_object(clients.s3, bucket, manifest)) if manifest in remote else []
-        if manifest not in targets:
-            return PageChanges.between(now, now)
         version = targets[manifest]
         then = manifest_keys(read_object(clients.s3, bucket, manifest, version)) if version else []
     return PageChanges.between(now, then)
