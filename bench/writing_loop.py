@@ -19,6 +19,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -30,7 +31,9 @@ from deploy.targets import PROJECT_ROOT
 
 QUICK = {"posts": 40, "rounds": 3}
 FULL = {"posts": 1000, "rounds": 7}
-WORK = PROJECT_ROOT / "bench" / ".work" / "writing-loop"
+# Not under bench/.work: Pelican's watcher ignores every path with a hidden folder in it, so
+# `pelican --autoreload` would never see an edit there.
+WORK = Path(tempfile.gettempdir()) / "bench-writing-loop"
 BIN = Path(sys.executable).parent
 
 
@@ -119,6 +122,7 @@ def run(posts: int, rounds: int) -> list[Row]:
                 edit_post(post, note)
                 page.wait_for_selector(f"text={note}", timeout=120_000)
                 ours_times.append(time.perf_counter() - saved)
+                print(f"  round {number}: ours {ours_times[-1]:.2f} s", file=sys.stderr, flush=True)
                 time.sleep(0.5)
                 # The anchor: the same kind of edit on another post, Pelican rebuilding.
                 other = site.posts[(number * 37 + 11) % len(site.posts)]
@@ -131,6 +135,7 @@ def run(posts: int, rounds: int) -> list[Row]:
                 page.goto(f"{anchor_url}{other_url}")
                 page.wait_for_selector(f"text={other_note}", timeout=120_000)
                 anchor_times.append(time.perf_counter() - saved)
+                print(f"  round {number}: pelican --autoreload {anchor_times[-1]:.2f} s", file=sys.stderr, flush=True)
                 time.sleep(0.5)
             browser.close()
     finally:
