@@ -96,7 +96,7 @@ def blog(tmp_path_factory) -> Blog:
 def served(blog):
     running = ServeProcess(blog.content, free_port())
     try:
-        running.wait_for_output(r"is running at http://")
+        running.wait_for_output(r"is running at http://", timeout=180)
         yield running
     finally:
         running.stop()
