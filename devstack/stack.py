@@ -27,6 +27,7 @@ import os
 import secrets
 import signal
 import socket
+import sys
 import threading
 import time
 import urllib.request
@@ -58,6 +59,7 @@ PREVIEW_OVERRIDES = {
     "LOAD_CONTENT_CACHE": True,
     "CONTENT_CACHING_LAYER": "reader",
 }
+UNLIMITED_DELETES = sys.maxsize  # the preview's publish: see DevStack.publish
 
 
 @dataclass
@@ -200,7 +202,13 @@ class DevStack:
             table=self.names.table,
             endpoint_url=self.endpoint_url,
             region=self.names.region,
-            options=PublishOptions(page_manifest=page_manifest_name(self.settings_file, self.overrides)),
+            options=PublishOptions(
+                page_manifest=page_manifest_name(self.settings_file, self.overrides),
+                # The local bucket mirrors the author's folder, and only a good build is
+                # published: deleting most posts must empty the preview, not trip the guard
+                # that keeps a broken build from wiping a real site.
+                max_deletes=UNLIMITED_DELETES,
+            ),
         )
         log.info("%s", summary.line())
         return summary

@@ -11,6 +11,7 @@ import pytest
 
 import devstack.stack
 from devstack.stack import DevStack, PortInUse
+from tests.blogs import write_blog
 
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) test"
 
@@ -62,3 +63,23 @@ def test_a_taken_port_fails_clearly_before_building(tmp_path):
         with pytest.raises(PortInUse, match=f"127.0.0.1:{port}.*set PORT"):
             stack.start()
     assert not (tmp_path / "out").exists(), "nothing built when the edge cannot listen"
+
+
+@pytest.mark.slow
+def test_deleting_most_posts_while_serving_removes_them_from_the_preview(tmp_path):
+    """The local bucket mirrors the author's folder: publish's mass-delete guard protects a real
+    site from a broken build, and must not refuse an author who deletes most of their posts."""
+    count = 40
+    posts = {f"posts/p{n}.md": f"Title: Post {n}\nDate: 2024-01-01 {n // 60:02d}:{n % 60:02d}\nSlug: p{n}\nTags: t{n}\n\nText {n}.\n" for n in range(count)}
+    content = write_blog(tmp_path / "content", posts)
+    stack = DevStack(port=0, output_dir=tmp_path / "output", content_path=content, live=True, say=lambda _line: None)
+    with stack:
+        keys = lambda: {o["Key"] for o in stack.s3.list_objects_v2(Bucket=stack.names.bucket).get("Contents", [])}
+        assert {f"posts/p{n}/index.html" for n in range(count)} <= keys()
+        for n in range(1, count):
+            (content / "posts" / f"p{n}.md").unlink()
+        result = stack.rebuild()
+        assert result.report.ok
+        remaining = keys()
+        assert "posts/p0/index.html" in remaining
+        assert not {f"posts/p{n}/index.html" for n in range(1, count)} & remaining, result.summary_line
