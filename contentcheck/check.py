@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 from counter_lambda.pagekey import PageKeyError
-from deploy.site import BuildProblem, _display, run_build, settings_path
+from deploy.site import BuildProblem, display_path, run_build, settings_path
 from plugins.visitor_counter.keys import page_key_for, site_path_prefix
 
 from .csp import Policy
@@ -177,7 +177,7 @@ class LineOf:
 def _problem(document: Document, line: int | LineOf | None, message: str, level: str = "error") -> BuildProblem:
     if isinstance(line, LineOf):
         line = line.find()
-    return BuildProblem(_display(document.source), line, message, level)
+    return BuildProblem(display_path(document.source), line, message, level)
 
 
 def _with_hint(problem: BuildProblem) -> BuildProblem:
@@ -198,7 +198,7 @@ def check_site_url(settings_file, settings: dict) -> list[BuildProblem]:
     path = settings_path(settings_file)
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
     line = next((n for n, text in enumerate(lines, start=1) if text.startswith("SITEURL")), None)
-    return [BuildProblem(_display(path), line, f"SITEURL {site_url!r} has no scheme: every absolute link "
+    return [BuildProblem(display_path(path), line, f"SITEURL {site_url!r} has no scheme: every absolute link "
                          f"would be broken; write SITEURL = 'https://{site_url.lstrip('/')}' (or '' for local builds)", "error")]
 
 
@@ -212,7 +212,7 @@ def check_duplicates(site: Site) -> list[BuildProblem]:
             if len(same) < 2 or (attribute == "url" and len({d.slug for d in same}) == 1):
                 continue  # the same slug is reported once, as a slug
             for document in same:
-                others = ", ".join(_display(d.source) for d in same if d is not document)
+                others = ", ".join(display_path(d.source) for d in same if d is not document)
                 line = document.line_of_field("slug") if attribute == "slug" else None
                 problems.append(_problem(document, line, (
                     f'{what} "{value}" is also used by {others}: only one of them can be published at '
@@ -331,7 +331,7 @@ def check_held_back(site: Site) -> list[BuildProblem]:
 
 
 def check_redirects(site: Site) -> list[BuildProblem]:
-    shown = _display(site.redirects_file)
+    shown = display_path(site.redirects_file)
     if site.redirects_problem is not None:
         return [BuildProblem(shown, site.redirects_problem.line, f"redirects table: {site.redirects_problem}", "error")]
     if not site.redirects:

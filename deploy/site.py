@@ -141,10 +141,6 @@ def settings_path(settings_file: str | os.PathLike) -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
-# The old private name, kept for callers of this module.
-_settings_path = settings_path
-
-
 def page_manifest_name(
     settings_file: str | os.PathLike = "pelicanconf.py", overrides: dict | None = None
 ) -> str:
@@ -179,12 +175,12 @@ class ProblemCollector(logging.Handler):
             message = f"{message}: {_reason(error)}"
             line = _line_of(error, source)
         level = "error" if record.levelno >= logging.ERROR else "warning"
-        self.problems.append(BuildProblem(_display(source), line, message, level))
+        self.problems.append(BuildProblem(display_path(source), line, message, level))
 
     def add_exception(self, error: BaseException) -> None:
         """A build that raised (a template, the settings file, a plugin): name the file at fault."""
         source, line = _raised_at(error)
-        self.problems.append(BuildProblem(_display(source), line, _reason(error), "error"))
+        self.problems.append(BuildProblem(display_path(source), line, _reason(error), "error"))
 
     def _source_of(self, record: logging.LogRecord) -> Path | None:
         args = record.args if isinstance(record.args, tuple) else ()
@@ -253,14 +249,22 @@ def _line_of(error: BaseException, source: Path | None) -> int | None:
     return None
 
 
+def _is_file(name: str | os.PathLike) -> bool:
+    """Whether ``name`` is a file; a name the system cannot even look up (too long, a NUL) is not."""
+    try:
+        return Path(name).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def _raised_at(error: BaseException) -> tuple[Path | None, int | None]:
     filename = getattr(error, "filename", None)  # SyntaxError, Jinja's TemplateSyntaxError
-    if filename and Path(filename).is_file():
+    if filename and _is_file(filename):
         return Path(filename).resolve(), getattr(error, "lineno", None)
     # Otherwise the deepest frame that is the site's own file (a template, a plugin, settings).
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
         path = Path(frame.filename)
-        if path.is_file() and not _is_library(path) and path.resolve() != Path(__file__).resolve():
+        if _is_file(path) and not _is_library(path) and path.resolve() != Path(__file__).resolve():
             return path.resolve(), frame.lineno
     return None, None
 
@@ -270,7 +274,8 @@ def _is_library(path: Path) -> bool:
     return "site-packages" in parts or "dist-packages" in parts or str(path).startswith(sys.base_prefix)
 
 
-def _display(path: Path | None) -> str | None:
+def display_path(path: Path | None) -> str | None:
+    """``path`` as an author reads it: relative to where they are, or to the project."""
     if path is None:
         return None
     path = path.resolve()

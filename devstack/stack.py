@@ -191,6 +191,12 @@ class DevStack:
             wanted.update(LOCAL_CREDENTIALS)
         self._environment.enter_context(patched_environ(**wanted))
 
+    def site_name(self) -> str:
+        """The SITENAME of the site being served, for the terminal."""
+        if self.last_build is not None and self.last_build.report.settings.get("SITENAME"):
+            return self.last_build.report.settings["SITENAME"]
+        return read_pelican_settings(self.settings_file, self.overrides).get("SITENAME") or "The blog"
+
     def publish(self):
         """Publish ``output/`` into the local bucket and register its pages, with the real publish code."""
         from deploy.publish import PublishOptions, publish
@@ -384,7 +390,7 @@ def serve(
         signal.signal(stop_signal, lambda *_: stopping.set())
     what = "the production build (publishconf.py)" if production else "live: every save rebuilds and reloads the page"
     print(
-        f"\n  Field Notes is running at {stack.url}/  (ready in {time.perf_counter() - started:.1f} s)\n"
+        f"\n  {stack.site_name()} is running at {stack.url}/  (ready in {time.perf_counter() - started:.1f} s)\n"
         f"  Serving {what}; content {stack.content_path or 'from ' + settings_file.name}\n"
         f"  AWS endpoint (moto): {stack.endpoint_url}   bucket {stack.names.bucket}   table {stack.names.table}\n"
         f"  Counts {'are kept in .local-state/' if persist else 'last while this runs (--persist keeps them)'}."

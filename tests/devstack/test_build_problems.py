@@ -73,3 +73,18 @@ def test_a_problem_seen_again_is_reported_again(tmp_path):
     second = run_build("pelicanconf.py", tmp_path / "out", content_path=content)
     assert first.warnings and [str(p) for p in second.warnings] == [str(p) for p in first.warnings]
     assert "missing.md" in first.warnings[0].message
+
+
+def test_an_error_naming_an_impossible_file_is_still_reported(tmp_path):
+    """An error whose filename the system cannot look up (far too long) is a problem without a
+    file, not a second error raised while reporting the first."""
+    from deploy.site import _raised_at
+
+    error = OSError(36, "File name too long", "x" * 5000)
+    assert _raised_at(error) == (None, None)
+
+
+def test_the_terminal_names_the_site_being_served():
+    from devstack.stack import DevStack
+
+    assert DevStack(overrides={"SITENAME": "Harbour Notes"}).site_name() == "Harbour Notes"
