@@ -45,6 +45,7 @@ from .remote import (
     AWS_ERRORS,
     DEFAULT_WORKERS,
     MULTIPART_THRESHOLD,
+    READ_TIMEOUT_SECONDS,
     Clients,
     PublishError,
     copy_object_in_place,
@@ -80,6 +81,7 @@ class PublishOptions:
     invalidation_threshold: int = DEFAULT_INVALIDATION_THRESHOLD
     workers: int = DEFAULT_WORKERS
     multipart_threshold: int = MULTIPART_THRESHOLD
+    read_timeout: float = READ_TIMEOUT_SECONDS  # per request attempt; a hung request is retried
     verbose: bool = False
     progress: bool = False  # a rich progress bar on stderr, shown only on a terminal
     # The visitor_counter plugin's page manifest in the output; None: the name pelicanconf.py
@@ -233,7 +235,7 @@ def publish(
     options = options or PublishOptions()
     say = echo or (lambda _line: None)
     started = time.monotonic()
-    clients = clients or Clients.create(endpoint_url, region, options.workers)
+    clients = clients or Clients.create(endpoint_url, region, options.workers, options.read_timeout)
     before = clients.requests.snapshot()
     progress = Progress(options.progress)
     summary = PublishSummary(

@@ -33,6 +33,13 @@ from .targets import DEFAULT_REGION
 
 DEFAULT_WORKERS = 16
 MULTIPART_THRESHOLD = 8 * 1024 * 1024  # boto3's own default
+# A hung request must not hold a publish for minutes (botocore's defaults, 60 s to connect and
+# 60 s per read, times 5 attempts, would): S3, CloudFront and DynamoDB answer in well under a
+# second, and an 8 MiB part is answered as soon as it is sent. Worst case for one request:
+# MAX_ATTEMPTS x (CONNECT + READ) plus standard-mode backoff (at most 20 s in all).
+CONNECT_TIMEOUT_SECONDS = 5
+READ_TIMEOUT_SECONDS = 20
+MAX_ATTEMPTS = 5
 SHA256_METADATA = "sha256"
 AWS_ERRORS = (ClientError, BotoCoreError)
 
@@ -96,6 +103,7 @@ class Clients:
         endpoint_url: str | None = None,
         region: str | None = None,
         workers: int = DEFAULT_WORKERS,
+        read_timeout: float = READ_TIMEOUT_SECONDS,
     ) -> "Clients":
         """Clients with standard retries (exponential backoff with jitter) and a connection
         pool as wide as the worker pool. A custom endpoint (moto, LocalStack) with no
@@ -112,7 +120,9 @@ class Clients:
             else boto3.Session(region_name=region)
         )
         config = Config(
-            retries={"mode": "standard", "max_attempts": 5},
+            retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            read_timeout=read_timeout,
             max_pool_connections=max(10, workers),
         )
 

@@ -10,7 +10,7 @@ import pytest
 
 from counter_lambda.tables import create_table
 from deploy.publish import PublishOptions, publish
-from deploy.remote import AWS_ERRORS, PublishError, describe_error
+from deploy.remote import AWS_ERRORS, CONNECT_TIMEOUT_SECONDS, MAX_ATTEMPTS, READ_TIMEOUT_SECONDS, PublishError, describe_error
 from deploy.targets import DEFAULT_REGION
 from tests.faults.proxy import Seen
 from tests.publish.helpers import BUCKET, TABLE, snapshot, write_site
@@ -33,12 +33,12 @@ def bucket_contents(moto_url) -> dict[str, bytes]:
     return {key: s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() for key in keys}
 
 
-def publish_through(faults, site) -> tuple[str, float]:
+def publish_through(faults, site, **options) -> tuple[str, float]:
     """Publish via the proxy: "ok", or the one error line the command would print."""
     started = time.monotonic()
     try:
         publish(site, BUCKET, table=TABLE, endpoint_url=faults.url, region=DEFAULT_REGION,
-                options=PublishOptions(invalidate=False), echo=lambda _line: None)
+                options=PublishOptions(invalidate=False, **options), echo=lambda _line: None)
         outcome = "ok"
     except PublishError as error:
         outcome = f"error: {error}"
@@ -98,3 +98,31 @@ def test_a_lasting_fault_is_one_line_and_a_rerun_converges(faults, moto_url, sit
     faults.clear()
     assert publish_through(faults, site)[0] == "ok"
     assert_published(moto_url, site)
+
+
+# botocore's standard retry mode sleeps at most 1 + 2 + 4 + 8 s between five attempts.
+STANDARD_BACKOFF_CEILING = sum(2**attempt for attempt in range(MAX_ATTEMPTS - 1))
+
+
+def test_a_hung_request_costs_one_read_timeout_and_the_publish_succeeds(faults, moto_url, site):
+    faults.arm("hang", put_object, times=1)
+    outcome, seconds = publish_through(faults, site, read_timeout=1)
+    assert outcome == "ok", faults.story()
+    assert_published(moto_url, site)
+    assert seconds < 1 + STANDARD_BACKOFF_CEILING, faults.story()
+
+
+def test_a_lasting_hang_is_one_line_within_the_budget_and_a_rerun_converges(faults, moto_url, site):
+    faults.arm("hang", put_object, times=None)
+    outcome, seconds = publish_through(faults, site, read_timeout=1)
+    assert outcome.startswith("error: ") and "\n" not in outcome, outcome
+    assert seconds < MAX_ATTEMPTS * 1 + STANDARD_BACKOFF_CEILING + 5, faults.story()
+    faults.clear()
+    assert publish_through(faults, site, read_timeout=1)[0] == "ok"
+    assert_published(moto_url, site)
+
+
+def test_the_default_budget_of_a_hung_publish_request_is_minutes_not_ten():
+    # botocore's defaults were 60 s to connect and 60 s per read: 5 attempts, 10 minutes.
+    worst = MAX_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) + STANDARD_BACKOFF_CEILING
+    assert worst <= 150
