@@ -15,7 +15,16 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bench import cold_start, counter_history, counter_hot_path, plugin_overhead, publish_vs_sync, run_all, widget_budget
+from bench import (
+    cold_start,
+    counter_history,
+    counter_hot_path,
+    plugin_overhead,
+    publish_vs_sync,
+    run_all,
+    widget_budget,
+    writing_loop,
+)
 from bench.table import Row
 from deploy.site import PROJECT_ROOT
 
@@ -26,6 +35,7 @@ TINY = {
     counter_history: {"days": 5, "pages": 10},
     cold_start: {"runs": 1},
     widget_budget: {"views": 2},
+    writing_loop: {"posts": 4, "rounds": 1},
 }
 # The table's rows, in order: one per figure the issue asks for.
 EXPECTED_FIGURES = [
@@ -50,6 +60,9 @@ EXPECTED_FIGURES = [
     "Widget: counter.js size",
     "Widget: requests per page view",
     "Widget: CLS",
+    "Edit-to-visible, one-post edit, 4-post site",
+    "make serve to ready, sample site",
+    "make serve to ready, 4-post site",
 ]
 
 
