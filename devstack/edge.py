@@ -20,6 +20,7 @@ that exists in CloudFront or in the bucket.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import threading
@@ -28,9 +29,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
+from typing import Callable, Iterator
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+import waitress
+from waitress import wasyncore
+from waitress.channel import HTTPChannel
+from waitress.task import ErrorTask, WSGITask
 
 from contentcheck.redirects import current_redirects
 from deploy.objects import BOOKKEEPING_KEYS
@@ -51,6 +56,23 @@ API_PREFIX = "/api/"
 # The routes the HTTP API declares; anything else under /api/ is API Gateway's own 404.
 API_ROUTES = {"/api/hits"}
 MAX_API_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+# A keep-alive connection with no request for this long is closed (so is one stuck halfway
+# through a request): long enough for a page and its counter call to share a connection,
+# short enough that abandoned or trickling connections do not pile up.
+IDLE_TIMEOUT_SECONDS = 10
+# Each open preview page holds a worker for its event stream; counter calls need the rest.
+WORKER_THREADS = 32
+CONNECTION_LIMIT = 500  # beyond it, connections wait in the listen backlog
+LISTEN_BACKLOG = 1024
+# How often an event stream checks that its page is still there.
+DISCONNECT_CHECK_SECONDS = 1.0
+# Methods HTTP defines: any other on a site path is 501 (API routes pass any to the handler).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"})
+# The server frames responses itself: a handler's framing headers are dropped (PEP 3333's hop-by-hop).
+_FRAMING_HEADERS = frozenset({
+    "content-length", "connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+    "te", "trailers", "transfer-encoding", "upgrade",
+})
 NOT_FOUND_PAGE = "404.html"
 # Keys the bucket policy denies to CloudFront (terraform/site.tf): publish's bookkeeping.
 PRIVATE_KEYS = BOOKKEEPING_KEYS
@@ -135,7 +157,8 @@ def api_gateway_event(
 ) -> dict:
     """An API Gateway HTTP API payload 2.0 event, as the Lambda receives it."""
     lowered = {name.lower(): value for name, value in headers.items()}
-    content_type = lowered.get("content-type", "")
+    # Media types are case-insensitive (RFC 9110 8.3.1), and so is API Gateway's matching.
+    content_type = lowered.get("content-type", "").strip().lower()
     is_text = not body or content_type.startswith(_TEXT_TYPES)
     now = datetime.now(timezone.utc)
     event = {
@@ -211,177 +234,297 @@ class SiteOrigin:
 LambdaHandler = Callable[[dict, object], dict]
 
 
-class EdgeServer(ThreadingHTTPServer):
-    daemon_threads = True
-    # Lets a restart bind at once after Ctrl-C; Linux still refuses a port another process listens on.
-    allow_reuse_address = True
-    # socketserver's default backlog of 5 resets connections when a page's burst (or 50
-    # concurrent hits) arrives faster than the accept loop takes them.
-    request_queue_size = 128
+@dataclass(frozen=True)
+class EdgeRequest:
+    """What the edge needs of one request, read from the WSGI environ."""
 
-    def __init__(self, address, origin: SiteOrigin, api_handler: LambdaHandler, preview: PreviewChannel | None = None):
+    method: str
+    raw_path: str  # percent-encoded, as the viewer sent it
+    raw_query: str
+    headers: dict[str, str]  # lowercase names
+    client_ip: str
+    read_body: Callable[[], bytes]
+    client_gone: Callable[[], bool]
+
+    @classmethod
+    def from_environ(cls, environ: dict) -> "EdgeRequest":
+        split = urlsplit(environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/"))
+        headers = {
+            name[5:].replace("_", "-").lower(): value
+            for name, value in environ.items() if name.startswith("HTTP_")
+        }
+        for name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            if environ.get(name):
+                headers[name.replace("_", "-").lower()] = environ[name]
+        length = int(environ.get("CONTENT_LENGTH") or 0)  # the server validated it
+        stream = environ["wsgi.input"]
+        return cls(
+            method=environ["REQUEST_METHOD"],
+            raw_path=split.path or "/",
+            raw_query=split.query,
+            headers=headers,
+            client_ip=environ.get("REMOTE_ADDR", ""),
+            read_body=lambda: stream.read(length) if length else b"",
+            client_gone=environ.get("waitress.client_disconnected", lambda: False),
+        )
+
+    @property
+    def host(self) -> str:
+        return self.headers.get("host", "")
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes | Iterator[bytes] = b""
+
+
+class EdgeApp:
+    """The edge's behaviours as a WSGI application: ``/api/*`` to the handler, ``/_dev/*`` to
+    the preview channel, everything else the site through the viewer-request function."""
+
+    def __init__(self, origin: SiteOrigin, api_handler: LambdaHandler, preview: PreviewChannel | None = None):
         self.origin = origin
         self.api_handler = api_handler
         self.preview = preview
-        super().__init__(address, EdgeRequestHandler)
 
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
-
-
-class EdgeRequestHandler(BaseHTTPRequestHandler):
-    server: EdgeServer
-    protocol_version = "HTTP/1.1"
-    server_version = "local-edge"
-    # Headers and body go out in separate writes: without this, every keep-alive response
-    # waits for the client's delayed ACK (about 40 ms).
-    disable_nagle_algorithm = True
-
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
-        log.debug("%s %s", self.address_string(), format % args)
-
-    # --- dispatch -----------------------------------------------------------------------------
-
-    def do_GET(self):
-        self._dispatch()
-
-    def do_HEAD(self):
-        self._dispatch()
-
-    def do_POST(self):
-        self._dispatch()
-
-    def do_PUT(self):
-        self._dispatch()
-
-    def do_DELETE(self):
-        self._dispatch()
-
-    def do_PATCH(self):
-        self._dispatch()
-
-    def do_OPTIONS(self):
-        self._dispatch()
-
-    def _dispatch(self):
+    def __call__(self, environ: dict, start_response):
         started = time.perf_counter()
-        split = urlsplit(self.path)
+        request = EdgeRequest.from_environ(environ)
         try:
-            if split.path.startswith(API_PREFIX) or split.path == API_PREFIX.rstrip("/"):
-                self._api(split.path, split.query)
-            elif self.server.preview is not None and split.path.startswith(DEV_PREFIX):
-                self._dev(split.path)
-            elif self.command in ("GET", "HEAD"):
-                self._site(split.path, split.query)
-            else:
-                # The default behaviour allows GET and HEAD only; CloudFront answers 403.
-                self._send(HTTPStatus.FORBIDDEN, {"Content-Type": "text/plain"}, b"method not allowed for the site\n")
-        except (BrokenPipeError, ConnectionResetError):
-            return
+            answer = self.answer(request)
         except Exception:  # the edge must answer even when an origin misbehaves
-            log.exception("edge: %s %s failed", self.command, self.path)
-            self._send(HTTPStatus.BAD_GATEWAY, {"Content-Type": "text/plain"}, b"502 bad gateway\n")
+            log.exception("edge: %s %s failed", request.method, request.raw_path)
+            answer = Answer(HTTPStatus.BAD_GATEWAY, {"Content-Type": "text/plain"}, b"502 bad gateway\n")
         finally:
-            log.debug("edge: %s %s in %.1f ms", self.command, self.path, (time.perf_counter() - started) * 1000)
+            log.debug("edge: %s %s in %.1f ms", request.method, request.raw_path, (time.perf_counter() - started) * 1000)
+        headers = [(name, value) for name, value in answer.headers.items() if name.lower() not in _FRAMING_HEADERS]
+        status = f"{int(answer.status)} {_reason(answer.status)}"
+        if isinstance(answer.body, bytes):
+            headers.append(("Content-Length", str(len(answer.body))))
+            start_response(status, headers)
+            return [b"" if request.method == "HEAD" else answer.body]
+        start_response(status, headers)  # a stream: the server frames it (chunked)
+        return answer.body
+
+    def answer(self, request: EdgeRequest) -> Answer:
+        path = request.raw_path
+        if path.startswith(API_PREFIX) or path == API_PREFIX.rstrip("/"):
+            return self._api(request)
+        if self.preview is not None and path.startswith(DEV_PREFIX):
+            return self._dev(request)
+        if request.method in ("GET", "HEAD"):
+            return self._site(request)
+        if request.method not in KNOWN_METHODS:
+            return Answer(HTTPStatus.NOT_IMPLEMENTED, {"Content-Type": "text/plain"}, b"method not implemented\n")
+        # The default behaviour allows GET and HEAD only; CloudFront answers 403.
+        return Answer(HTTPStatus.FORBIDDEN, {"Content-Type": "text/plain"}, b"method not allowed for the site\n")
 
     # --- /api/* -> API Gateway -> Lambda -----------------------------------------------------
 
-    def _api(self, raw_path: str, raw_query: str):
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_API_BODY:
-            self.close_connection = True
-            return self._send_json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": "Request Entity Too Large"})
-        body = self.rfile.read(length) if length else b""
-        if raw_path not in API_ROUTES:
-            return self._send_json(HTTPStatus.NOT_FOUND, {"message": "Not Found"})
+    def _api(self, request: EdgeRequest) -> Answer:
+        # The server already refused bodies over MAX_API_BODY (API Gateway's 413).
+        body = request.read_body()
+        if request.raw_path not in API_ROUTES:
+            return api_gateway_answer(HTTPStatus.NOT_FOUND, "Not Found")
         event = api_gateway_event(
-            self.command, raw_path, raw_query, dict(self.headers.items()), body,
-            self.client_address[0], self.headers.get("Host", ""),
+            request.method, request.raw_path, request.raw_query, request.headers, body,
+            request.client_ip, request.host,
         )
         try:
-            result = self.server.api_handler(event, None)
+            result = self.api_handler(event, None)
         except Exception:
             log.exception("edge: the counter handler raised")
-            return self._send_json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "Internal Server Error"})
+            return api_gateway_answer(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal Server Error")
         status, headers, payload = _lambda_response(result)
         # /api/* has the same response-headers policy as the site (cdn.tf).
-        self._send(status, with_security_headers(headers), payload)
+        return Answer(status, with_security_headers(headers), payload)
 
     # --- the site: viewer-request function, then the bucket ----------------------------------
 
-    def _site(self, path: str, raw_query: str):
-        decision = viewer_request(self.headers.get("Host", ""), path, raw_query_parameters(raw_query))
+    def _site(self, request: EdgeRequest) -> Answer:
+        decision = viewer_request(request.host, request.raw_path, raw_query_parameters(request.raw_query))
         if isinstance(decision, Redirect):
-            return self._send(decision.status, {"Location": decision.location}, b"")
+            return Answer(decision.status, {"Location": decision.location})
         key = unquote(decision.uri).lstrip("/")
         readable = key and key not in PRIVATE_KEYS
         # A preview page carries the build generation it was served at: never answer 304.
-        validator = None if self.server.preview is not None else self.headers.get("If-None-Match")
-        found = self.server.origin.get(key, validator) if readable else None
+        validator = None if self.preview is not None else request.headers.get("if-none-match")
+        found = self.origin.get(key, validator) if readable else None
         if found is None:
-            page = self.server.origin.get(NOT_FOUND_PAGE)
+            page = self.origin.get(NOT_FOUND_PAGE)
             if page is None:
-                return self._send(HTTPStatus.NOT_FOUND, {"Content-Type": "text/plain"}, b"404 not found\n")
+                return Answer(HTTPStatus.NOT_FOUND, {"Content-Type": "text/plain"}, b"404 not found\n")
             _, headers, body = page
-            return self._send(HTTPStatus.NOT_FOUND, with_security_headers(headers), self._previewed(headers, body))
+            return Answer(HTTPStatus.NOT_FOUND, with_security_headers(headers), self._previewed(headers, body))
         status, headers, body = found
-        self._send(status, with_security_headers(headers), self._previewed(headers, body))
+        return Answer(status, with_security_headers(headers), self._previewed(headers, body))
 
     def _previewed(self, headers: dict[str, str], body: bytes) -> bytes:
-        if self.server.preview is None or not headers.get("Content-Type", "").startswith("text/html"):
+        if self.preview is None or not headers.get("Content-Type", "").startswith("text/html"):
             return body
-        return with_preview_script(body, self.server.preview.status()["generation"])
+        return with_preview_script(body, self.preview.status()["generation"])
 
     # --- /_dev/*: the preview's channel (make serve only) --------------------------------------
 
-    def _dev(self, path: str):
-        preview = self.server.preview
-        if path == EVENTS_PATH and self.command == "GET":
-            return self._event_stream(preview)
-        if path == STATUS_PATH:
-            return self._send(200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(preview.status()).encode())
-        asset = preview.asset(path)
+    def _dev(self, request: EdgeRequest) -> Answer:
+        preview = self.preview
+        if request.raw_path == EVENTS_PATH and request.method == "GET":
+            headers = with_security_headers({"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
+            return Answer(200, headers, _event_stream(preview, request.client_gone))
+        if request.raw_path == STATUS_PATH:
+            return Answer(200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(preview.status()).encode())
+        asset = preview.asset(request.raw_path)
         if asset is None:
-            return self._send(HTTPStatus.NOT_FOUND, {"Content-Type": "text/plain"}, b"404 not found\n")
+            return Answer(HTTPStatus.NOT_FOUND, {"Content-Type": "text/plain"}, b"404 not found\n")
         content_type, body = asset
-        self._send(200, with_security_headers({"Content-Type": content_type, "Cache-Control": "no-store"}), body)
+        return Answer(200, with_security_headers({"Content-Type": content_type, "Cache-Control": "no-store"}), body)
 
-    def _event_stream(self, preview: PreviewChannel):
-        self.send_response(200)
-        for name, value in with_security_headers({"Content-Type": "text/event-stream", "Cache-Control": "no-store"}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.close_connection = True
-        status = preview.status()
-        self.wfile.write(event_bytes(status))
-        self.wfile.flush()
-        seen = status["generation"]
-        while not preview.closed:
-            status = preview.wait_for_build(seen, KEEPALIVE_SECONDS)
-            if status is None:
-                self.wfile.write(b": keep-alive\n\n")
-            else:
-                seen = status["generation"]
-                self.wfile.write(event_bytes(status))
-            self.wfile.flush()
 
-    # --- writing -------------------------------------------------------------------------------
+def _event_stream(preview: PreviewChannel, client_gone: Callable[[], bool]) -> Iterator[bytes]:
+    """One ``build`` event now and one per rebuild; a comment line when quiet. Each piece
+    reaches the page at once (the server writes each one out as it is yielded); the stream
+    ends when the page goes away, so a closed tab does not hold a worker."""
+    status = preview.status()
+    yield event_bytes(status)
+    seen = status["generation"]
+    quiet = 0.0
+    while not preview.closed and not client_gone():
+        status = preview.wait_for_build(seen, DISCONNECT_CHECK_SECONDS)
+        if status is not None:
+            seen, quiet = status["generation"], 0.0
+            yield event_bytes(status)
+        elif (quiet := quiet + DISCONNECT_CHECK_SECONDS) >= KEEPALIVE_SECONDS:
+            quiet = 0.0
+            yield b": keep-alive\n\n"
 
-    def _send_json(self, status: int, document: dict):
-        """API Gateway's own answers (not the Lambda's): they pass the same response-headers policy."""
-        self._send(status, with_security_headers({"Content-Type": "application/json"}), json.dumps(document).encode())
 
-    def _send(self, status: int, headers: dict[str, str], body: bytes):
-        self.send_response(int(status))
-        for name, value in headers.items():
-            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", "0" if self.command == "HEAD" and status == 304 else str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD" and status != 304:
-            self.wfile.write(body)
+def api_gateway_answer(status: int, message: str) -> Answer:
+    """API Gateway's own answers (not the Lambda's): they pass the same response-headers policy."""
+    return Answer(status, with_security_headers({"Content-Type": "application/json"}), json.dumps({"message": message}).encode())
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(int(status)).phrase
+    except ValueError:
+        return "Unknown"
+
+
+class _EdgeErrorTask(ErrorTask):
+    """The server's own answer to a request it could not frame (bad length, bad chunks, too
+    large): under ``/api/*`` the JSON API Gateway would give, and the policy's headers."""
+
+    def execute(self):
+        error = self.request.error
+        # No path when the request line itself was malformed.
+        if (getattr(self.request, "path", None) or "").startswith(API_PREFIX):
+            answer = api_gateway_answer(error.code, error.reason)
+        else:
+            answer = Answer(error.code, with_security_headers({"Content-Type": "text/plain; charset=utf-8"}),
+                            f"{error.code} {error.reason.lower()}: {error.body}\n".encode())
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.extend(answer.headers.items())
+        self.set_close_on_finish()
+        self.content_length = len(answer.body)
+        self.write(answer.body)
+
+
+class _EdgeTask(WSGITask):
+    def build_response_header(self) -> bytes:
+        # waitress writes every header name word-capitalised; ETag is spelled as S3 and
+        # CloudFront send it.
+        return super().build_response_header().replace(b"\r\nEtag: ", b"\r\nETag: ")
+
+
+class _EdgeChannel(HTTPChannel):
+    task_class = _EdgeTask
+    error_task_class = _EdgeErrorTask
+
+
+class EdgeServer:
+    """The edge on a maintained HTTP/1.1 server (waitress): it frames requests strictly (bad
+    lengths, bad chunks and lowercase methods are a 400 before any handler runs), decodes chunked
+    bodies, closes idle connections, and listens with a deep backlog and Nagle off."""
+
+    def __init__(self, address, origin: SiteOrigin, api_handler: LambdaHandler, preview: PreviewChannel | None = None):
+        host, port = address
+        self.app = EdgeApp(origin, api_handler, preview)
+        # Binds here: a taken port raises OSError at once.
+        self._server = waitress.create_server(
+            self.app,
+            host=host,
+            port=port,
+            ident="local-edge",
+            threads=WORKER_THREADS,
+            connection_limit=CONNECTION_LIMIT,
+            channel_timeout=IDLE_TIMEOUT_SECONDS,
+            cleanup_interval=1,
+            # Lets a page's event stream notice the page went away (waitress.client_disconnected).
+            channel_request_lookahead=1,
+            max_request_body_size=MAX_API_BODY + 1,
+            # socket.listen's backlog: 5 (socketserver's default) reset connections when a page's
+            # burst or 50 concurrent hits arrive faster than they are accepted.
+            backlog=LISTEN_BACKLOG,
+            # Forwarding headers reach the handler as the viewer sent them, as before.
+            clear_untrusted_proxy_headers=False,
+        )
+        self._server.channel_class = _EdgeChannel
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    @property
+    def origin(self) -> SiteOrigin:
+        return self.app.origin
+
+    @property
+    def server_address(self) -> tuple[str, int]:
+        return self._server.effective_host, self._server.effective_port
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address
+        return f"http://{host}:{port}"
+
+    def serve_forever(self) -> None:
+        """Run the server's loop until :meth:`shutdown`; the loop alone touches its sockets."""
+        server = self._server
+        try:
+            while not self._stopping.is_set():
+                wasyncore.loop(timeout=server.adj.asyncore_loop_timeout, map=server._map, count=1)
+        finally:
+            self._close(server)
+
+    @staticmethod
+    def _close(server) -> None:
+        # Connections first, then the workers (a finishing worker still wakes the loop through
+        # the trigger), then the trigger: a closed trigger's descriptor may already be another's.
+        for dispatcher in list(server._map.values()):
+            if dispatcher is not server.trigger:
+                dispatcher.close()
+        server.task_dispatcher.shutdown(timeout=5)
+        wasyncore.close_all(server._map)
+
+    def start(self) -> threading.Thread:
+        self._thread = threading.Thread(target=self.serve_forever, name="local-edge", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def shutdown(self) -> None:
+        """Stop accepting, close every connection, end the workers and the loop."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        if self._thread is None:
+            return self._close(self._server)
+        with contextlib.suppress(OSError):
+            self._server.pull_trigger()  # wake the loop now, not at its next poll timeout
+        self._thread.join(timeout=10)
+
+    def server_close(self) -> None:
+        """Kept for callers written for socketserver: :meth:`shutdown` already closed everything."""
+        self.shutdown()
 
 
 def with_security_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -408,6 +551,4 @@ def start_edge(
 ) -> tuple[EdgeServer, threading.Thread]:
     """Bind (raising OSError when the port is taken) and serve in a background thread."""
     server = EdgeServer((host, port), origin, api_handler, preview)
-    thread = threading.Thread(target=server.serve_forever, name="local-edge", daemon=True)
-    thread.start()
-    return server, thread
+    return server, server.start()
