@@ -13,6 +13,8 @@ from collections import Counter
 from typing import Any, Callable
 
 import boto3
+import botocore.loaders
+import botocore.session
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import (
@@ -46,6 +48,23 @@ AWS_ERRORS = (ClientError, BotoCoreError)
 
 class PublishError(RuntimeError):
     """Publish stopped; the message is one line for the user."""
+
+
+# The service models (S3's alone is ~1 MB of JSON) parsed once per process, not once per
+# session: `make serve` publishes after every save, and each publish makes a session.
+_SERVICE_MODELS = botocore.loaders.create_loader()
+_SERVICE_MODELS_LOCK = threading.Lock()
+
+
+def aws_session(**kwargs: Any) -> boto3.Session:
+    """A new boto3 session (its own credentials and region) over the shared service models."""
+    core = botocore.session.Session()
+    core.register_component("data_loader", _SERVICE_MODELS)
+    with _SERVICE_MODELS_LOCK:
+        session = boto3.Session(botocore_session=core, **kwargs)
+        # boto3 adds its resource folder to the loader at every session; keep it once.
+        _SERVICE_MODELS.search_paths[:] = list(dict.fromkeys(_SERVICE_MODELS.search_paths))
+    return session
 
 
 class RequestCounter:
@@ -113,11 +132,11 @@ class Clients:
             os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")
         )
         session = (
-            boto3.Session(
+            aws_session(
                 aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
             )
             if local_without_credentials
-            else boto3.Session(region_name=region)
+            else aws_session(region_name=region)
         )
         config = Config(
             retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
