@@ -471,6 +471,9 @@ class EdgeServer:
             clear_untrusted_proxy_headers=False,
         )
         self._server.channel_class = _EdgeChannel
+        # waitress's info lines ("Client disconnected while serving ...") are routine here: a
+        # page closed during its event stream. Its warnings and errors still show.
+        logging.getLogger("waitress").setLevel(logging.WARNING)
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
 
