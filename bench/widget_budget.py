@@ -45,7 +45,7 @@ class EdgeCounter:
 
     def __init__(self, edge) -> None:
         self.calls: Counter[str] = Counter()
-        origin_get, api_handler = edge.origin.get, edge.api_handler
+        origin_get, api_handler = edge.origin.get, edge.app.api_handler
 
         def counted_get(key, *args, **kwargs):
             self.calls["script" if key.startswith(SCRIPT_PREFIX) else "site"] += 1
@@ -56,7 +56,7 @@ class EdgeCounter:
             return api_handler(event, context)
 
         edge.origin.get = counted_get
-        edge.api_handler = counted_api
+        edge.app.api_handler = counted_api
 
     def take(self) -> Counter[str]:
         taken, self.calls = self.calls, Counter()
