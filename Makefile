@@ -101,7 +101,7 @@ test: install tools browser
 
 # While editing: everything but the browser tests and those marked slow.
 test-fast: install
-	$(BIN)/python -m pytest -m "not slow and not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow and not e2e" --hypothesis-profile=quick -n 2 --dist loadfile $(PYTEST_ARGS)
 
 # Flags go through PUBLISH_ARGS, e.g. make publish PUBLISH_ARGS="--dry-run --verbose".
 publish: install

@@ -6,10 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from deploy.site import build_site
 from deploy.targets import PROJECT_ROOT
 from tests.blogs import FIXTURE_BLOG
+
+
+# `make test` runs the property tests in full; `make test-fast` picks the quick profile.
+settings.register_profile("full", max_examples=300)
+settings.register_profile("quick", max_examples=40)
+settings.load_profile("full")
 
 
 @pytest.fixture(scope="session")

@@ -153,8 +153,9 @@ any_events = st.integers(min_value=0, max_value=9).flatmap(
     lambda n: near_valid_events if n < 7 else api_events if n < 9 else shapeless_events
 )
 
+# How many examples: the Hypothesis profile (tests/conftest.py: 300 in `make test`, fewer in
+# `make test-fast`).
 property_settings = settings(
-    max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -14,6 +14,10 @@ from deploy.targets import DEFAULT_REGION
 from tests.counter.helpers import COUNTER_TABLE, counter_answer, counter_event, counter_table_items
 from tests.faults.proxy import Seen
 
+# Each case waits out real timeouts and retries through the proxy: part of `make test`, not of
+# `make test-fast`.
+pytestmark = pytest.mark.slow
+
 PAGE = "/posts/hello/"
 
 
