@@ -5,15 +5,16 @@ and turn every failure into one line on stderr."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .diff import PlanRefused
 from .environment import patched_environ
 from .history import EntryKind, HistoryEntry, RollbackRefused
-from .publish import PublishOptions, publish
+from .publish import PublishOptions, PublishSummary, publish
 from .remote import AWS_ERRORS, Clients, PublishError, describe_error, read_history
-from .rollback import RollbackOptions, rollback
+from .rollback import RollbackOptions, RollbackSummary, rollback
 from .site import page_manifest_name
 from .targets import PROJECT_ROOT, TargetError, resolve_targets
 from .wording import counted
@@ -40,7 +41,8 @@ class PublishRequest:
 def run_publish(request: PublishRequest) -> int:
     """Resolve targets, build, publish. Returns the exit code; every failure is one line on
     stderr starting with ``error:``."""
-    try:
+
+    def run() -> PublishSummary:
         targets = resolve_targets(
             bucket=request.bucket,
             distribution_id=request.distribution_id,
@@ -50,7 +52,7 @@ def run_publish(request: PublishRequest) -> int:
         )
         if request.build:
             _build(request.settings_file, targets.site_url, request.output_dir)
-        summary = publish(
+        return publish(
             request.output_dir,
             targets.bucket,
             distribution_id=targets.distribution_id,
@@ -61,15 +63,8 @@ def run_publish(request: PublishRequest) -> int:
             echo=print,
             site_url=targets.site_url,
         )
-    except (TargetError, PublishError, PlanRefused) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except AWS_ERRORS as error:  # before the first request: a profile, an endpoint
-        print(f"error: {describe_error(error)}", file=sys.stderr)
-        return 1
-    print(summary.where())
-    print(summary.line())
-    return 0
+
+    return _report(run)
 
 
 @dataclass(frozen=True)
@@ -88,7 +83,8 @@ class RollbackRequest:
 
 def run_rollback(request: RollbackRequest) -> int:
     """Resolve targets and roll back; the exit code; every failure one line on stderr."""
-    try:
+
+    def run() -> RollbackSummary:
         targets = resolve_targets(
             bucket=request.bucket,
             distribution_id=request.distribution_id,
@@ -99,7 +95,7 @@ def run_rollback(request: RollbackRequest) -> int:
         options = request.options
         if not options.page_manifest:
             options = replace(options, page_manifest=page_manifest_name(request.settings_file))
-        summary = rollback(
+        return rollback(
             targets.bucket,
             to=request.to,
             distribution_id=targets.distribution_id,
@@ -110,7 +106,16 @@ def run_rollback(request: RollbackRequest) -> int:
             echo=print,
             site_url=targets.site_url,
         )
-    except (TargetError, PublishError, RollbackRefused) as error:
+
+    return _report(run)
+
+
+def _report(run: Callable[[], PublishSummary | RollbackSummary]) -> int:
+    """Run a publish or a rollback; print where and what it did, or its one-line error; the
+    exit code."""
+    try:
+        summary = run()
+    except (TargetError, PublishError, PlanRefused, RollbackRefused) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except AWS_ERRORS as error:  # before the first request: a profile, an endpoint
