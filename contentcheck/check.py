@@ -17,7 +17,8 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 from counter_lambda.pagekey import PageKeyError
-from deploy.site import BuildProblem, display_path, run_build, settings_path
+from deploy.site import BuildProblem, ProblemList, display_path, run_build, settings_path
+from deploy.wording import counted
 from plugins.visitor_counter.keys import page_key_for, site_path_prefix
 
 from .csp import Policy
@@ -45,33 +46,18 @@ _SKIPPED_SCHEMES = ("mailto", "tel", "sms", "data", "javascript")
 
 
 @dataclass
-class CheckReport:
+class CheckReport(ProblemList):
     problems: list[BuildProblem] = field(default_factory=list)
     posts: int = 0
     pages: int = 0
     seconds: float = 0.0
     output: Path | None = None
 
-    @property
-    def errors(self) -> list[BuildProblem]:
-        return [p for p in self.problems if p.is_error]
-
-    @property
-    def warnings(self) -> list[BuildProblem]:
-        return [p for p in self.problems if not p.is_error]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
     def summary(self) -> str:
-        def count(n: int, word: str) -> str:
-            return f"{n} {word}{'' if n == 1 else 's'}"
-
         verdict = "errors block `make publish`" if self.errors else "nothing blocks `make publish`"
         return (
-            f"{count(len(self.errors), 'error')}, {count(len(self.warnings), 'warning')} in "
-            f"{count(self.posts, 'post')} and {count(self.pages, 'page')} ({self.seconds:.1f} s): {verdict}"
+            f"{counted(len(self.errors), 'error')}, {counted(len(self.warnings), 'warning')} in "
+            f"{counted(self.posts, 'post')} and {counted(self.pages, 'page')} ({self.seconds:.1f} s): {verdict}"
         )
 
 

@@ -62,11 +62,10 @@ class SiteBuildError(RuntimeError):
         )
 
 
-@dataclass
-class BuildReport:
-    output: Path
-    problems: list[BuildProblem] = field(default_factory=list)
-    settings: dict = field(default_factory=dict, repr=False)
+class ProblemList:
+    """What a build or a check found: its ``problems`` split into errors and warnings."""
+
+    problems: list[BuildProblem]
 
     @property
     def errors(self) -> list[BuildProblem]:
@@ -79,6 +78,13 @@ class BuildReport:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+@dataclass
+class BuildReport(ProblemList):
+    output: Path
+    problems: list[BuildProblem] = field(default_factory=list)
+    settings: dict = field(default_factory=dict, repr=False)
 
 
 def run_build(

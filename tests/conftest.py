@@ -9,7 +9,7 @@ import pytest
 from hypothesis import settings
 
 from deploy.site import build_site
-from deploy.targets import PROJECT_ROOT
+from deploy.targets import DEFAULT_REGION, PROJECT_ROOT
 from tests.blogs import FIXTURE_BLOG
 
 
@@ -17,6 +17,17 @@ from tests.blogs import FIXTURE_BLOG
 settings.register_profile("full", max_examples=300)
 settings.register_profile("quick", max_examples=40)
 settings.load_profile("full")
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    """Dummy credentials and the region; no endpoint, profile or target from the environment."""
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "SITE_BUCKET", "DISTRIBUTION_ID", "COUNTER_TABLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", DEFAULT_REGION)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
 @pytest.fixture(scope="session")

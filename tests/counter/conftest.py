@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import threading
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +17,7 @@ from werkzeug.serving import make_server
 
 from counter_lambda import tables
 from tests.counter.helpers import COUNTER_TABLE, counter_dynamodb_client, counter_test_settings
+from tests.moto_servers import running_moto_server
 
 
 @pytest.fixture
@@ -80,15 +79,5 @@ class SerialisedMotoServer(ThreadedMotoServer):
 @pytest.fixture
 def counter_moto_server_url():
     """The URL of a moto server on a free port, serving DynamoDB over HTTP."""
-    # one werkzeug access-log line per request would dominate the run time
-    werkzeug_log = logging.getLogger("werkzeug")
-    level = werkzeug_log.level
-    werkzeug_log.setLevel(logging.WARNING)
-    server = SerialisedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    yield url
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))
-    server.stop()
-    werkzeug_log.setLevel(level)
+    with running_moto_server(SerialisedMotoServer) as url:
+        yield url

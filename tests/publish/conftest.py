@@ -26,16 +26,6 @@ FILLER = "A paragraph about static sites, caches and counting readers. " * 12
 
 
 @pytest.fixture
-def aws_env(monkeypatch):
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "SITE_BUCKET", "DISTRIBUTION_ID", "COUNTER_TABLE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", DEFAULT_REGION)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-
-
-@pytest.fixture
 def stack(tmp_path, aws_env):
     with mock_aws():
         yield Stack(write_site(tmp_path / "output"))
