@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from invoke import task
 
@@ -123,7 +124,8 @@ def new_post(c, title="", content=None, settings="pelicanconf.py"):
         "break-lock": BREAK_LOCK_HELP,
         "no-invalidate": "skip the CloudFront invalidation",
         "wait": "wait for the invalidation to complete",
-        "no-build": "publish the existing output/ without rebuilding",
+        "no-build": "publish the existing build folder without rebuilding",
+        "output": "the build folder (default: output)",
         "invalidation-threshold": "invalidate /* instead when more paths changed than this (default 300)",
         "verbose": "print every planned action with its reason",
     }
@@ -141,6 +143,7 @@ def publish(
     no_invalidate=False,
     wait=False,
     no_build=False,
+    output=None,
     verbose=False,
     invalidation_threshold=DEFAULT_INVALIDATION_THRESHOLD,
 ):
@@ -170,6 +173,7 @@ def publish(
             endpoint_url=endpoint_url,
             build=not no_build,
             options=options,
+            **({} if output is None else {"output_dir": Path(output).resolve()}),
         )
     )
     if code:

@@ -29,27 +29,33 @@ def closed_port() -> int:
         return probe.getsockname()[1]
 
 
-PUBLISH = ("publish", "--no-build", "--bucket", "blog-site", "--no-invalidate")
+@pytest.fixture
+def publish_command(tmp_path) -> tuple[str, ...]:
+    """`invoke publish` of a built one-page site, so each mistake is met where a user meets it."""
+    site = tmp_path / "output"
+    site.mkdir()
+    (site / "index.html").write_text("<!doctype html><title>home</title>")
+    return ("publish", "--no-build", "--output", str(site), "--bucket", "blog-site", "--no-invalidate")
 
 
-def test_publish_with_a_profile_that_does_not_exist(run_invoke):
-    run = run_invoke(*PUBLISH, AWS_PROFILE="no-such-profile")
+def test_publish_with_a_profile_that_does_not_exist(run_invoke, publish_command):
+    run = run_invoke(*publish_command, AWS_PROFILE="no-such-profile")
     assert_one_clear_line(run, "no-such-profile", "AWS_PROFILE")
 
 
-def test_publish_to_an_endpoint_that_is_not_a_url(run_invoke):
-    run = run_invoke(*PUBLISH, AWS_ENDPOINT_URL="not-a-url")
+def test_publish_to_an_endpoint_that_is_not_a_url(run_invoke, publish_command):
+    run = run_invoke(*publish_command, AWS_ENDPOINT_URL="not-a-url")
     assert_one_clear_line(run, "not-a-url", "http://host:port")
 
 
-def test_publish_with_max_deletes_that_is_not_a_number(run_invoke):
-    run = run_invoke(*PUBLISH, "--max-deletes", "abc")
+def test_publish_with_max_deletes_that_is_not_a_number(run_invoke, publish_command):
+    run = run_invoke(*publish_command, "--max-deletes", "abc")
     assert_one_clear_line(run, "--max-deletes", "abc")
 
 
-def test_publish_to_an_unreachable_endpoint_says_what_to_check(run_invoke):
+def test_publish_to_an_unreachable_endpoint_says_what_to_check(run_invoke, publish_command):
     run = run_invoke(
-        *PUBLISH, AWS_ENDPOINT_URL=f"http://127.0.0.1:{closed_port()}",
+        *publish_command, AWS_ENDPOINT_URL=f"http://127.0.0.1:{closed_port()}",
         AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
     )
     assert_one_clear_line(run, "127.0.0.1", "check", "AWS_ENDPOINT_URL")
