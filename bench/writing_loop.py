@@ -34,6 +34,8 @@ FULL = {"posts": 1000, "rounds": 7}
 # Not under bench/.work: Pelican's watcher ignores every path with a hidden folder in it, so
 # `pelican --autoreload` would never see an edit there.
 WORK = Path(tempfile.gettempdir()) / "bench-writing-loop"
+# A stuck anchor fails the benchmark loudly instead of waiting forever.
+ANCHOR_REBUILD_LIMIT_SECONDS = 300
 BIN = Path(sys.executable).parent
 
 
@@ -130,7 +132,13 @@ def run(posts: int, rounds: int) -> list[Row]:
                 output_file = anchor_output / other_url.strip("/") / "index.html"
                 saved = time.perf_counter()
                 edit_post(other, other_note)
+                rebuilt_by = saved + ANCHOR_REBUILD_LIMIT_SECONDS
                 while other_note not in _read(output_file):
+                    if time.perf_counter() > rebuilt_by:
+                        raise RuntimeError(
+                            f"pelican --autoreload did not rebuild {output_file} within "
+                            f"{ANCHOR_REBUILD_LIMIT_SECONDS} s of the edit"
+                        )
                     time.sleep(0.005)
                 page.goto(f"{anchor_url}{other_url}")
                 page.wait_for_selector(f"text={other_note}", timeout=120_000)
