@@ -15,7 +15,7 @@ help:
 	@echo "make new-post TITLE=\"...\"  write a dated draft post and print its preview URL"
 	@echo "make check    check the content: errors (block publish) and warnings, each with file and line"
 	@echo "make test     install what is missing and run every test, browser tests included"
-	@echo "make test-fast  the quick tests only (no browser, nothing marked slow): under a minute"
+	@echo "make test-fast  the quick tests only (no browser, nothing marked slow), on two workers"
 	@echo "make publish  build with publishconf.py and deploy to the stack in terraform outputs"
 	@echo "make rollback put the site back as the previous publish left it (ROLLBACK_ARGS=\"--dry-run\" or \"--to <id>\"; .venv/bin/invoke history lists them)"
 	@echo "make bench    run the benchmarks and write bench/results.md"
