@@ -95,33 +95,52 @@ def _each_chunk(send_chunk: Callable[[list], Any], items: list, size: int, worke
         return list(pool.map(send_chunk, chunks))
 
 
-def _existing_pks(
-    client: Any, table: str, pks: list[str], sleep: Callable[[float], None], workers: int
-) -> set[str]:
-    def send_chunk(chunk: list[str]) -> list[dict]:
-        request = {
-            "Keys": [{HASH_KEY: {"S": pk}} for pk in chunk],
-            "ProjectionExpression": "#pk",
-            "ExpressionAttributeNames": {"#pk": HASH_KEY},
-            "ConsistentRead": True,
-        }
-        return batch_get(client, table, request, sleep)
-
-    found = _each_chunk(send_chunk, pks, BATCH_GET_LIMIT, workers)
-    return {item[HASH_KEY]["S"] for items in found for item in items}
-
-
 def _items(
-    client: Any, table: str, pks: list[str], sleep: Callable[[float], None], workers: int
+    client: Any,
+    table: str,
+    pks: list[str],
+    sleep: Callable[[float], None],
+    workers: int,
+    *,
+    key_only: bool = False,
 ) -> dict[str, dict]:
-    """Every attribute of the items at ``pks`` that exist, read consistently."""
+    """The items at ``pks`` that exist, read consistently: every attribute, or the key alone."""
 
     def send_chunk(chunk: list[str]) -> list[dict]:
         request = {"Keys": [{HASH_KEY: {"S": pk}} for pk in chunk], "ConsistentRead": True}
+        if key_only:
+            request.update(ProjectionExpression="#pk", ExpressionAttributeNames={"#pk": HASH_KEY})
         return batch_get(client, table, request, sleep)
 
     found = _each_chunk(send_chunk, pks, BATCH_GET_LIMIT, workers)
     return {item[HASH_KEY]["S"]: item for items in found for item in items}
+
+
+def _existing_pks(
+    client: Any, table: str, pks: list[str], sleep: Callable[[float], None], workers: int
+) -> set[str]:
+    return set(_items(client, table, pks, sleep, workers, key_only=True))
+
+
+def _write_requests(
+    client: Any,
+    table: str,
+    requests: list[dict],
+    chunk_size: int,
+    sleep: Callable[[float], None],
+    workers: int,
+) -> None:
+    """BatchWriteItem ``requests`` (Put/DeleteRequest), ``chunk_size`` per call, resending
+    unprocessed ones with backoff."""
+
+    def send(request: dict) -> tuple[dict, dict | None]:
+        response = client.batch_write_item(RequestItems=request)
+        return response, response.get("UnprocessedItems") or None
+
+    def send_chunk(chunk: list[dict]) -> None:
+        until_processed(send, {table: chunk}, what="BatchWriteItem", sleep=sleep)
+
+    _each_chunk(send_chunk, requests, chunk_size, workers)
 
 
 def _move_items(
@@ -138,16 +157,8 @@ def _move_items(
     for item, new_pk in moves:
         requests.append({"PutRequest": {"Item": {**item, HASH_KEY: {"S": new_pk}}}})
         requests.append({"DeleteRequest": {"Key": {HASH_KEY: item[HASH_KEY]}}})
-
-    def send(request: dict) -> tuple[dict, dict | None]:
-        response = client.batch_write_item(RequestItems=request)
-        return response, response.get("UnprocessedItems") or None
-
-    def send_chunk(chunk: list[dict]) -> None:
-        until_processed(send, {table: chunk}, what="BatchWriteItem", sleep=sleep)
-
     # An even chunk size keeps each move's put and delete in one request.
-    _each_chunk(send_chunk, requests, BATCH_WRITE_LIMIT - 1, workers)
+    _write_requests(client, table, requests, BATCH_WRITE_LIMIT - 1, sleep, workers)
 
 
 def _page_keys(keys: Iterable[str]) -> list[str]:
@@ -213,16 +224,8 @@ def put_items(
 ) -> None:
     """BatchWriteItem ``items`` (DynamoDB JSON), 25 per call, resending unprocessed ones with
     backoff. Overwrites: callers write only items that must not keep an older value."""
-
-    def send(request: dict) -> tuple[dict, dict | None]:
-        response = client.batch_write_item(RequestItems=request)
-        return response, response.get("UnprocessedItems") or None
-
-    def send_chunk(chunk: list[dict]) -> None:
-        request = {table: [{"PutRequest": {"Item": item}} for item in chunk]}
-        until_processed(send, request, what="BatchWriteItem", sleep=sleep)
-
-    _each_chunk(send_chunk, items, BATCH_WRITE_LIMIT, workers)
+    requests = [{"PutRequest": {"Item": item}} for item in items]
+    _write_requests(client, table, requests, BATCH_WRITE_LIMIT, sleep, workers)
 
 
 def register_pages(
