@@ -92,9 +92,6 @@ def run_rollback(request: RollbackRequest) -> int:
             endpoint_url=request.endpoint_url,
             require=("bucket",),
         )
-        options = request.options
-        if not options.page_manifest:
-            options = replace(options, page_manifest=page_manifest_name(request.settings_file))
         return rollback(
             targets.bucket,
             to=request.to,
@@ -102,7 +99,7 @@ def run_rollback(request: RollbackRequest) -> int:
             table=targets.table,
             endpoint_url=targets.endpoint_url,
             region=targets.region,
-            options=options,
+            options=_with_page_manifest(request),
             echo=print,
             site_url=targets.site_url,
         )
@@ -158,8 +155,9 @@ def history_lines(history: list[HistoryEntry], limit: int = 20) -> list[str]:
     return lines
 
 
-def _with_page_manifest(request: PublishRequest) -> PublishOptions:
-    """The manifest the build wrote is named by the settings it built with."""
+def _with_page_manifest(request: PublishRequest | RollbackRequest) -> PublishOptions | RollbackOptions:
+    """The request's options, naming the page manifest as the settings the site was built with
+    name it (unless the options already do)."""
     if request.options.page_manifest:
         return request.options
     return replace(request.options, page_manifest=page_manifest_name(request.settings_file))
