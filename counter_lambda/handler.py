@@ -81,9 +81,14 @@ def request_worst_seconds(config: Config = CLIENT_CONFIG) -> float:
     return attempts * (config.connect_timeout + config.read_timeout) + backoff
 
 
-# The handler's worst case: a POST's five calls each at their worst. A GET is one read call,
-# resent only while DynamoDB answers with unprocessed keys, and never past this budget.
-TIME_BUDGET_SECONDS = REQUESTS_PER_HIT * request_worst_seconds()
+def time_budget_seconds(config: Config = CLIENT_CONFIG) -> float:
+    """The handler's worst case under ``config``: a POST's five calls each at their worst. A
+    GET is one read call, resent only while DynamoDB answers with unprocessed keys, and never
+    past this budget."""
+    return REQUESTS_PER_HIT * request_worst_seconds(config)
+
+
+TIME_BUDGET_SECONDS = time_budget_seconds()
 BASE_HEADERS = {
     "Content-Type": "application/json",
     "Cache-Control": "no-store",
@@ -101,12 +106,13 @@ class Settings(NamedTuple):
     visitor_secret: bytes
 
 
-def dynamodb_client(region: str | None = None, endpoint_url: str | None = None) -> Any:
-    """A DynamoDB client held to the handler's time budget (:data:`CLIENT_CONFIG`); the
-    local stack gives its handler one too, so a hung table answers 503 there as here."""
+def dynamodb_client(
+    region: str | None = None, endpoint_url: str | None = None, config: Config = CLIENT_CONFIG
+) -> Any:
+    """A DynamoDB client held to a time budget (:data:`CLIENT_CONFIG`, the handler's in AWS;
+    the local stack passes its own, so a hung table answers 503 there too)."""
     return boto3.client(
-        "dynamodb", region_name=region or "us-east-1", endpoint_url=endpoint_url,
-        config=CLIENT_CONFIG,
+        "dynamodb", region_name=region or "us-east-1", endpoint_url=endpoint_url, config=config
     )
 
 

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from botocore.config import Config
+
 from counter_lambda.tables import put_items
 from deploy.environment import patched_environ
 from deploy.remote import AWS_ERRORS, describe_error
@@ -59,6 +61,14 @@ PREVIEW_OVERRIDES = {
     "LOAD_CONTENT_CACHE": True,
     "CONTENT_CACHING_LAYER": "reader",
 }
+# The local counter's DynamoDB client: the handler's retries (counter_lambda.handler) with a
+# longer read timeout. moto shares this machine with the rebuilds and a browser, and can take
+# over the handler's 0.5 s to answer; a write it applied then is resent and counts twice (the
+# one inexact case counter_lambda/counter.py documents). A hung table still answers 503, in
+# handler.time_budget_seconds(LOCAL_CLIENT_CONFIG).
+LOCAL_CLIENT_CONFIG = Config(
+    retries={"mode": "legacy", "total_max_attempts": 2}, connect_timeout=0.5, read_timeout=2.0
+)
 UNLIMITED_DELETES = sys.maxsize  # the preview's publish: see DevStack.publish
 
 
@@ -255,8 +265,10 @@ class DevStack:
     def _counter_handler(self):
         from counter_lambda import handler as counter_handler
 
-        # Its own client, held to the production time budget: a hung table answers 503 here too.
-        client = counter_handler.dynamodb_client(self.names.region, self.endpoint_url)
+        # Its own client, held to a time budget: a hung table answers 503 here too.
+        client = counter_handler.dynamodb_client(
+            self.names.region, self.endpoint_url, LOCAL_CLIENT_CONFIG
+        )
         settings = {"client": client, "table_name": self.names.table, "site_name": self.names.site_name}
         if self.persist:
             # Today's visitor hashes must match after a restart, or every reader counts twice.

@@ -10,7 +10,8 @@ Faults, as AWS or the network produce them:
                   (503), nothing applied;
     ``error``     a 500 ``InternalServerError`` (DynamoDB) / ``InternalError`` (S3), nothing applied;
     ``hang``      the request is read and never answered nor forwarded (until the proxy closes);
-    ``slow``      forwarded after a delay, then answered normally.
+    ``slow``      forwarded after a delay, then answered normally;
+    ``late``      forwarded at once (applied), its answer held back for a delay.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-FAULTS = ("reset", "throttle", "error", "hang", "slow")
+FAULTS = ("reset", "throttle", "error", "hang", "slow", "late")
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
 
 
@@ -68,7 +69,8 @@ class FaultPlan:
     url: str = ""  # the proxy's, set by the fixture
     rules: list[Rule] = field(default_factory=list)
     seen: list[tuple[Seen, str]] = field(default_factory=list)  # request, what it got
-    upstream: list[tuple[Seen, int, float]] = field(default_factory=list)  # forwarded: status, s
+    # forwarded: moto's status, seconds from the request reaching the proxy to moto's answer
+    upstream: list[tuple[Seen, int, float]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def arm(self, fault: str, when: Callable[[Seen], bool] = lambda _seen: True, *,
@@ -80,9 +82,30 @@ class FaultPlan:
         return rule
 
     def answered(self, seen: Seen, status: int, seconds: float) -> None:
-        """Note what moto answered a forwarded request, and how long it took."""
+        """Note what moto answered a forwarded request, and how long the client waited for it."""
         with self.lock:
             self.upstream.append((seen, status, seconds))
+
+    def resent_views(self, read_timeout: float) -> dict[str, int]:
+        """The views moto applied to each item on a request the client had already given up
+        on: an ``UpdateItem`` answered after ``read_timeout`` is resent by botocore's retry,
+        so its ``ADD`` to views lands twice (the double count counter.py documents). On a
+        loaded machine moto itself can be that slow without any fault armed."""
+        resent: dict[str, int] = {}
+        with self.lock:
+            late = [(seen, status) for seen, status, seconds in self.upstream if seconds > read_timeout]
+        for seen, status in late:
+            if seen.dynamodb_operation != "UpdateItem" or status != 200:
+                continue
+            request = seen.json()
+            names = request.get("ExpressionAttributeNames", {})
+            words = request.get("UpdateExpression", "").replace(",", " ").split()
+            for alias, value in zip(words, words[1:]):
+                if names.get(alias) == "views":
+                    amount = int(request["ExpressionAttributeValues"][value]["N"])
+                    pk = request["Key"]["pk"]["S"]
+                    resent[pk] = resent.get(pk, 0) + amount
+        return resent
 
     def story(self) -> str:
         """What each request met, in order, and moto's answers with their times."""
@@ -138,6 +161,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         headers = {name.lower(): value for name, value in self.headers.items()}
         seen = Seen(self.command, self.path, headers, body)
+        arrived = time.monotonic()
         rule = self.server.plan.decide(seen)
         fault = rule.fault if rule else None
         if fault == "reset":
@@ -153,19 +177,20 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             return self._answer(*_error_answer(fault, seen))
         if fault == "slow":
             time.sleep(rule.delay)
-        self._forward(seen)
+        self._forward(seen, arrived, rule.delay if fault == "late" else 0.0)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
 
-    def _forward(self, seen: Seen) -> None:
+    def _forward(self, seen: Seen, arrived: float, hold: float) -> None:
         upstream = http.client.HTTPConnection(*self.server.upstream, timeout=30)
         try:
             forwarded = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-            started = time.monotonic()
             upstream.request(seen.method, seen.path, body=seen.body or None, headers=forwarded)
             response = upstream.getresponse()
             payload = response.read()
-            self.server.plan.answered(seen, response.status, time.monotonic() - started)
+            # noted before the hold: the client's wait is known now, and a test may look first
+            self.server.plan.answered(seen, response.status, time.monotonic() - arrived + hold)
+            time.sleep(hold)
             headers = [(k, v) for k, v in response.getheaders()
                        if k.lower() not in HOP_BY_HOP | {"content-length"}]
             self._answer(response.status, headers, payload)

@@ -77,6 +77,15 @@ def totals(store) -> tuple[int, int]:
     return page, site
 
 
+def counted(store, faults) -> tuple[int, int]:
+    """Page and site views as stored, less any view moto applied to a request the handler
+    had given up on (its retry applied it again: the double count counter.py documents, which
+    a busy machine's moto can provoke without a fault). Every other difference is a bug."""
+    page, site = totals(store)
+    resent = faults.resent_views(handler.CLIENT_CONFIG.read_timeout)
+    return page - resent.get(f"page#{PAGE}", 0), site - resent.get("site", 0)
+
+
 def post(api, ip="203.0.113.7"):
     started = time.monotonic()
     response = api.handler(counter_event("POST", path=PAGE, ip=ip), None)
@@ -110,13 +119,28 @@ def test_a_transient_fault_is_retried_and_counts_once(api, faults, store, fault,
     faults.arm(fault, when, times=times, delay=delay)
     response, elapsed = post(api)
     status, body = counter_answer(response)
-    assert (status, body["views"], body["site_views"], body["unique_today"]) == (200, 1, 1, 1)
-    assert totals(store) == (1, 1)
+    resent = faults.resent_views(handler.CLIENT_CONFIG.read_timeout)
+    views = (body["views"] - resent.get(f"page#{PAGE}", 0), body["site_views"] - resent.get("site", 0))
+    assert (status, *views, body["unique_today"]) == (200, 1, 1, 1), faults.story()
+    assert counted(store, faults) == (1, 1), faults.story()
     assert elapsed <= handler.TIME_BUDGET_SECONDS
     faults.clear()
     body = counter_answer(post(api)[0])[1]
-    assert (body["views"], body["unique_today"]) == (2, 1)
-    assert totals(store) == (2, 2)
+    assert body["unique_today"] == 1
+    assert counted(store, faults) == (2, 2), faults.story()
+
+
+def test_a_write_answered_after_the_read_timeout_counts_twice_as_documented(api, faults, store):
+    """The one inexact case counter.py documents: DynamoDB applies an ADD but answers after the
+    handler's read timeout; botocore resends it and it lands again. The accounting the other
+    cases use for a slow moto must see exactly that."""
+    late = handler.CLIENT_CONFIG.read_timeout + 0.2
+    faults.arm("late", update_of("site"), times=1, delay=late)
+    status, body = counter_answer(post(api)[0])
+    assert (status, body["views"]) == (200, 1)
+    assert totals(store) == (1, 2), faults.story()
+    assert faults.resent_views(handler.CLIENT_CONFIG.read_timeout) == {"site": 1}
+    assert counted(store, faults) == (1, 1)
 
 
 # A fault that outlasts the retries: the hit is undone and the visitor told to come back.
@@ -136,12 +160,13 @@ def test_a_lasting_fault_answers_503_with_the_hit_undone(api, faults, store, fau
     faults.arm(fault, when, times=None)
     response, elapsed = post(api)
     assert_unavailable(response, elapsed)
-    assert totals(store) == (1, 1), faults.story()
+    assert counted(store, faults) == (1, 1), faults.story()
     faults.clear()
     # The visitor the failed hit had marked is new again: their retry counts them once.
     status, body = counter_answer(post(api)[0])
-    assert (status, body["views"], body["unique_today"]) == (200, 2, 2)
-    assert totals(store) == (2, 2)
+    resent = faults.resent_views(handler.CLIENT_CONFIG.read_timeout)
+    assert (status, body["views"] - resent.get(f"page#{PAGE}", 0), body["unique_today"]) == (200, 2, 2)
+    assert counted(store, faults) == (2, 2), faults.story()
 
 
 def test_dynamodb_gone_answers_503_within_the_budget(api, faults, store):
