@@ -1,7 +1,8 @@
 """Pure helper (no Pelican): which pages go in the menu, and in which order.
 
 A page joins the menu only when its metadata says ``menu_order: N``; the menu is on every page,
-so a page listed there by default would make one title change rewrite the whole site.
+so a page listed there by default would make one title change rewrite the whole site. Its words
+there are ``menu_label: ...`` when given, else its title.
 """
 
 from __future__ import annotations
@@ -27,8 +28,16 @@ def menu_order(page) -> int | None:
         return None
 
 
+def menu_label(page) -> str:
+    """The page's words in the menu: its ``menu_label`` when it has one, else its title.
+
+    A label of its own lets the page's title change without changing the menu, which is on
+    every page (one file rewritten, not the whole site)."""
+    return str(getattr(page, "menu_label", "") or getattr(page, "title", "")).strip()
+
+
 def menu_pages(pages: Iterable) -> list:
-    """Pages with a menu_order, lowest first; ties by title."""
-    placed = [(order, str(getattr(page, "title", "")), page) for page in pages if (order := menu_order(page)) is not None]
+    """Pages with a menu_order, lowest first; ties by their menu label."""
+    placed = [(order, menu_label(page), page) for page in pages if (order := menu_order(page)) is not None]
     placed.sort(key=lambda item: (item[0], item[1]))
     return [page for _, _, page in placed]

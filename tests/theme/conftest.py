@@ -94,7 +94,7 @@ POSTS = {
 }
 PAGES = {
     "about.md": "Title: About\nSlug: about\nmenu_order: 1\n\n{short}\n",
-    "colophon.md": "Title: Colophon\nSlug: colophon\nmenu_order: 2\n\n{short}\n",
+    "colophon.md": "Title: How this site is made\nSlug: colophon\nmenu_order: 2\nmenu_label: Colophon\n\n{short}\n",
     "imprint.md": "Title: Imprint\nSlug: imprint\n\n{short}\n",
     "now.md": "Title: Now\nSlug: now\nmenu_order: 0\n\n{short}\n",
 }

@@ -83,6 +83,13 @@ def test_menu_lists_only_pages_the_author_put_there_in_their_order(site):
     assert (site / "imprint" / "index.html").is_file(), "a page off the menu is still built"
 
 
+def test_a_menu_entry_can_have_a_label_of_its_own(site):
+    colophon = page(site, "colophon/index.html")
+    assert dict(colophon.nav)["Colophon"].get("aria-current") == "page"
+    assert "How this site is made" in colophon.visible_text, "the page keeps its full title"
+    assert "How this site is made" not in page(site, "about/index.html").visible_text
+
+
 def test_menu_marks_the_current_page_and_section(site):
     about = dict(page(site, "about/index.html").nav)
     assert about["About"].get("aria-current") == "page"
