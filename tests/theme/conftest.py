@@ -61,7 +61,11 @@ POSTS = {
 
         {short}
 
+        ## How a view travels
+
         ![How a page view travels]({{static}}/images/diagram.svg){{: width="640" height="200"}}
+
+        ## The handler
 
         ```python
         def handler(event, context):
@@ -69,7 +73,13 @@ POSTS = {
             return {{"statusCode": 200, "body": "42"}}
         ```
 
+        ## What it costs & why
+
         {long}
+
+        ## What comes next
+
+        More soon.
         """,
     "2026-03-20-latest.md": """
         Title: The latest post

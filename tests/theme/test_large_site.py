@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.theme.conftest import IDENTITY, build, words
+from tests.theme.conftest import IDENTITY, SITEURL, build, words
 
 pytestmark = pytest.mark.slow
 
@@ -19,6 +19,8 @@ PAGES = 700
 PAGE_BUDGET = 30 * 1024  # bytes of HTML before compression
 TAGS = [f"topic-{n}" for n in range(40)]
 CATEGORIES = ["Engineering", "Operations", "Security", "Notes", "Tutorials", "Design"]
+# Built as publish builds it: absolute URLs (longer pages than a local build) and feeds.
+PUBLISHED = {"settings_file": "publishconf.py", "SITEURL": SITEURL, "FEED_DOMAIN": SITEURL, **IDENTITY}
 CODE = "```python\ndef publish(site):\n    for key, body in site.items():\n        upload(key, body)\n```\n"
 
 
@@ -66,7 +68,7 @@ def retitle(source: Path, old: str, new: str) -> None:
 def large_blog(tmp_path_factory):
     root = tmp_path_factory.mktemp("large-blog")
     content = write_large_blog(root)
-    output = build(content, root / "first", **IDENTITY)
+    output = build(content, root / "first", **PUBLISHED)
     return content, output, html_digests(output)
 
 
@@ -87,7 +89,7 @@ def rebuilt_with_new_title(content: Path, source: Path, output: Path) -> tuple[s
     new = old + ", revised"
     retitle(source, old, new)
     try:
-        return new, html_digests(build(content, output, **IDENTITY))
+        return new, html_digests(build(content, output, **PUBLISHED))
     finally:
         retitle(source, new, old)
 

@@ -125,3 +125,19 @@ def test_copy_button_copies_the_code(browser, site_url):
         assert copied.startswith("def handler(event, context):") and copied.rstrip().endswith('"42"}')
     finally:
         context.close()
+
+
+def test_contents_take_the_reader_to_a_section_and_fold_away(browser, site_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(site_url + "/posts/diagram-and-code/")
+        page.locator(".toc a", has_text="What comes next").click()
+        assert page.url.endswith("#what-comes-next")
+        top = page.locator("#what-comes-next").evaluate("h => h.getBoundingClientRect().top")
+        assert 0 <= top < 844 / 2, "the section's heading is near the top of the screen"
+        page.evaluate("window.scrollTo(0, 0)")
+        page.locator(".toc summary").click()
+        assert not page.locator(".toc a").first.is_visible(), "a reader can fold the contents away"
+    finally:
+        context.close()

@@ -188,6 +188,31 @@ def test_posts_show_reading_time(site):
     assert "1 min read" in page(site, "posts/first/index.html").visible_text
 
 
+def test_long_posts_open_with_a_table_of_contents_of_their_sections(site):
+    html = (site / "posts" / "diagram-and-code" / "index.html").read_text()
+    toc = re.search(r'<details class="toc" open>\s*<summary>Contents</summary>(.*?)</details>', html, re.S)
+    assert toc, "four sections: a table of contents"
+    entries = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', toc.group(1))
+    assert [text for _, text in entries] == ["How a view travels", "The handler", "What it costs &amp; why", "What comes next"]
+    for anchor, _ in entries:
+        assert f'<h2 id="{anchor}">' in html, f"#{anchor} leads to its heading"
+    assert html.index('class="toc"') < html.index('class="prose"'), "above the text"
+    assert 'class="toc"' not in (site / "posts" / "first" / "index.html").read_text(), "a short post has none"
+
+
+def test_a_post_can_ask_for_its_table_of_contents_or_refuse_it(tmp_path):
+    sections = "\n\n".join(f"## Part {n}\n\nText." for n in range(1, 6))
+    posts = {
+        "long.md": f"Title: Long\nDate: 2026-01-01\nSlug: long\ntoc: no\n\n{sections}\n",
+        "short.md": "Title: Short\nDate: 2026-01-02\nSlug: short\ntoc: yes\n\n## Only part\n\nText.\n",
+        "plain.md": f"Title: Plain\nDate: 2026-01-03\nSlug: plain\n\n{sections}\n",
+    }
+    output = build(write_content(tmp_path, posts=posts, pages={}), tmp_path / "out", TOC_MIN_HEADINGS=6)
+    assert 'class="toc"' not in (output / "posts" / "long" / "index.html").read_text()
+    assert '<a href="#only-part">Only part</a>' in (output / "posts" / "short" / "index.html").read_text()
+    assert 'class="toc"' not in (output / "posts" / "plain" / "index.html").read_text(), "5 sections, 6 wanted"
+
+
 def test_archives_group_posts_by_year_with_a_page_per_year(site):
     archives = (site / "archives" / "index.html").read_text()
     years = re.findall(r'<h2><a href="https://blog\.example\.org/archives/(\d{4})/">\1</a>', archives)
