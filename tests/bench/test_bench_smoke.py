@@ -21,6 +21,7 @@ from bench import (
     counter_hot_path,
     plugin_overhead,
     publish_vs_sync,
+    rollback_vs_publish,
     run_all,
     widget_budget,
     writing_loop,
@@ -36,6 +37,7 @@ TINY = {
     cold_start: {"runs": 1},
     widget_budget: {"views": 2},
     writing_loop: {"posts": 4, "rounds": 1},
+    rollback_vs_publish: {"posts": 4, "rounds": 1, "rtt_ms": 0},
 }
 # The table's rows, in order: one per figure the issue asks for.
 EXPECTED_FIGURES = [
@@ -63,6 +65,8 @@ EXPECTED_FIGURES = [
     "Edit-to-visible, one-post edit, 4-post site",
     "make serve to ready, sample site",
     "make serve to ready, 4-post site",
+    "Rollback of a one-post mistake (4 posts, ",
+    "Rollback of a one-post mistake (4 posts, ",
 ]
 
 
@@ -119,6 +123,19 @@ def test_publish_rows_state_the_rtt_and_compare_with_the_fastest_anchor(outcomes
 def test_counter_hit_costs_at_most_three_dynamodb_requests(outcomes):
     requests = row(outcomes, "Counter hot path: DynamoDB requests per hit")
     assert requests.passed and requests.ratio <= counter_hot_path.MAX_REQUESTS_PER_HIT
+
+
+def test_rollback_rewrites_only_what_the_mistake_changed(outcomes):
+    """The benchmark itself fails unless both ways bring back the good site byte for byte;
+    rollback writes the files the mistake changed (plus its bookkeeping), no more."""
+    wall = row(outcomes, "Rollback of a one-post mistake (4 posts, ")
+    changed = int(wall.figure.split(" files changed")[0].rsplit(", ", 1)[1])
+    requests = [r for r in rows_of(outcomes) if r.figure.startswith("Rollback")][1]
+    writes = int(requests.ours.split("; ")[1].split(" S3 writes")[0])
+    assert changed >= 1
+    assert changed <= writes <= changed + 4, requests.ours
+    invalidated = int(requests.ours.rsplit(", ", 1)[1].split()[0])
+    assert changed <= invalidated <= 2 * changed, requests.ours  # each file, and a page's / form
 
 
 def test_cold_start_sees_the_client_made_at_import(outcomes):
