@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -31,9 +32,10 @@ from deploy.targets import PROJECT_ROOT
 
 QUICK = {"posts": 40, "rounds": 3}
 FULL = {"posts": 1000, "rounds": 7}
-# Not under bench/.work: Pelican's watcher ignores every path with a hidden folder in it, so
+# A folder per run (two runs at once must not rewrite each other's posts), and not under
+# bench/.work: Pelican's watcher ignores every path with a hidden folder in it, so
 # `pelican --autoreload` would never see an edit there.
-WORK = Path(tempfile.gettempdir()) / "bench-writing-loop"
+WORK_PREFIX = "bench-writing-loop-"
 # A stuck anchor fails the benchmark loudly instead of waiting forever.
 ANCHOR_REBUILD_LIMIT_SECONDS = 300
 BIN = Path(sys.executable).parent
@@ -94,15 +96,23 @@ def _post_url(post: Path) -> str:
 
 
 def run(posts: int, rounds: int) -> list[Row]:
+    work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX))
+    try:
+        return _measure(work, posts, rounds)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _measure(work: Path, posts: int, rounds: int) -> list[Row]:
     from playwright.sync_api import sync_playwright
 
     from devstack.browser import launch_chromium
 
-    site = generate_site(WORK / "content", posts)
+    site = generate_site(work / "content", posts)
     sample_ready = serve_to_ready(None)
     port = _free_port()
     ours = _Process([str(BIN / "invoke"), "serve", "--port", str(port), "--content", str(site.content_dir)], r"is running at http://")
-    anchor_output = WORK / "anchor-output"
+    anchor_output = work / "anchor-output"
     anchor = _Process(
         [str(BIN / "pelican"), str(site.content_dir), "-s", "pelicanconf.py", "-o", str(anchor_output), "--autoreload"],
         r"AutoReload Mode|Done: Processed",
