@@ -309,8 +309,8 @@ def check_held_back(site: Site) -> list[BuildProblem]:
                        f"until then; the daily deploy publishes it on that date")
             line = document.line_of_field("date")
         else:
-            message = (f"draft (Status: draft): held back, not listed; readers with the address can see it "
-                       f"at /{document.url}; remove the Status line to publish it")
+            message = (f"draft (Status: draft): held back, make publish never uploads it; make serve "
+                       f"previews it at /{document.url}; remove the Status line to publish it")
             line = document.line_of_field("status")
         problems.append(_problem(document, line, message, "warning"))
     return problems

@@ -149,8 +149,8 @@ def test_drafts_and_future_posts_are_warnings_saying_when_they_go_live(checked):
     })
     assert report.ok
     assert shown(report) == [
-        "content/posts/draft.md:3: warning: draft (Status: draft): held back, not listed; readers with the "
-        "address can see it at /drafts/draft.html; remove the Status line to publish it",
+        "content/posts/draft.md:3: warning: draft (Status: draft): held back, make publish never uploads it; "
+        "make serve previews it at /drafts/draft.html; remove the Status line to publish it",
         "content/posts/later.md:2: warning: dated 2999-05-01 07:00, in the future: held back (not listed, not in "
         "feeds) until then; the daily deploy publishes it on that date",
     ]
