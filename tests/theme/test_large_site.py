@@ -115,3 +115,25 @@ def test_a_post_title_change_rewrites_the_post_its_neighbours_and_its_listings(l
     tags = next(line for line in source.read_text(encoding="utf-8").splitlines() if line.startswith("Tags: "))
     assert len(rewritten) == 6 + len(tags.removeprefix("Tags: ").split(", ")), rewritten
     print(f"\none post's title change rewrote {len(rewritten)} HTML files: {rewritten}")
+
+
+def test_a_year_of_daily_posts_stays_under_30_kb_a_page_with_month_pages(tmp_path):
+    """Daily writing puts 365 posts in a year: its page lists months, each month its posts."""
+    from tests.theme.test_theme_pages import MONTH_PAGES
+
+    content = tmp_path / "content"
+    (content / "posts").mkdir(parents=True)
+    first = datetime(2025, 1, 1, 8, 0)
+    for n in range(420):
+        (content / "posts" / f"day-{n:03d}.md").write_text(
+            f"Title: Notes for day {n} of writing every single day\nDate: {first + timedelta(days=n):%Y-%m-%d %H:%M}\n"
+            f"Category: Notes\nTags: daily\nSlug: day-{n:03d}\nSummary: {words(20)}\n\n{words(120)}\n",
+            encoding="utf-8",
+        )
+    output = build(content, tmp_path / "out", **PUBLISHED, **MONTH_PAGES)
+    sizes = {path.relative_to(output).as_posix(): path.stat().st_size for path in output.rglob("*.html")}
+    largest = max(sizes, key=sizes.get)
+    assert sizes[largest] < PAGE_BUDGET, (largest, sizes[largest])
+    year = (output / "archives" / "2025" / "index.html").read_text(encoding="utf-8")
+    assert "365 posts" in year and "31 posts" in year and "Notes for day 0 " not in year
+    print(f"\n420 daily posts: largest {largest} {sizes[largest]} B, year page {sizes['archives/2025/index.html']} B")

@@ -222,6 +222,21 @@ def test_archives_group_posts_by_year_with_a_page_per_year(site):
     assert "The latest post" in year and "The first post" not in year and "2 posts" in year
 
 
+MONTH_PAGES = {"MONTH_ARCHIVE_URL": "archives/{date:%Y}/{date:%m}/", "MONTH_ARCHIVE_SAVE_AS": "archives/{date:%Y}/{date:%m}/index.html"}
+
+
+def test_a_busy_year_lists_its_months_when_month_pages_are_on(tmp_path):
+    output = build(write_content(tmp_path), tmp_path / "out", YEAR_ARCHIVE_INLINE_MAX=1, **MONTH_PAGES)
+    year = (output / "archives" / "2026" / "index.html").read_text()
+    text = Page(year).visible_text
+    assert "March 1 post" in text and "February 1 post" in text
+    assert "The latest post" not in text, "the posts are on the month pages"
+    assert 'href="/archives/2026/03/"' in year
+    march = page(output, "archives/2026/03/index.html").visible_text
+    assert "Posts from March 2026" in march and "The latest post" in march and "A diagram and some code" not in march
+    assert "The first post" in page(output, "archives/2025/index.html").visible_text, "a quiet year lists its posts"
+
+
 def test_a_large_archive_lists_years_with_counts(tmp_path):
     output = build(write_content(tmp_path), tmp_path / "out", ARCHIVES_INLINE_MAX=2)
     text = page(output, "archives/index.html").visible_text
