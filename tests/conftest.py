@@ -3,8 +3,11 @@ as a folder and as a real Pelican build."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
+import botocore.loaders
+import botocore.session
 import pytest
 from hypothesis import settings
 
@@ -17,6 +20,22 @@ from tests.blogs import FIXTURE_BLOG
 settings.register_profile("full", max_examples=300)
 settings.register_profile("quick", max_examples=40)
 settings.load_profile("full")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_botocore_loader():
+    """Every botocore session of the run reads AWS's service models through one loader.
+
+    moto gives each ``mock_aws()`` a fresh boto3 default session, and the code under test makes
+    sessions of its own; each new session's loader parses the endpoints and service JSON again
+    (~0.2 s a client, most of a moto test's setup). A loader only reads files shipped with
+    botocore and caches what it read, which is what one long-lived session does anyway; it is
+    shared per data path, so a session pointed at other model files still reads those.
+    """
+    shared = functools.cache(botocore.loaders.create_loader)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", shared)
+        yield
 
 
 @pytest.fixture

@@ -81,6 +81,12 @@ def outcomes() -> list[run_all.Outcome]:
     return [run_all.run_benchmark(module, sizes) for module, sizes in TINY.items()]
 
 
+# Every benchmark once: subprocess anchors (aws s3 sync, rclone, s5cmd), Chromium for the widget and
+# pelican --autoreload for the writing loop take most of a minute, so the tests reading them run in
+# `make test` only; the command-line test below stays in `make test-fast`.
+runs_every_benchmark = pytest.mark.slow
+
+
 def rows_of(outcomes) -> list[Row]:
     return [row for outcome in outcomes for row in outcome.rows]
 
@@ -89,6 +95,7 @@ def row(outcomes, figure_start: str) -> Row:
     return next(r for r in rows_of(outcomes) if r.figure.startswith(figure_start))
 
 
+@runs_every_benchmark
 def test_every_benchmark_runs_and_the_table_has_every_row(outcomes):
     assert [o.error for o in outcomes] == [None] * len(outcomes)
     figures = [r.figure for r in rows_of(outcomes)]
@@ -100,6 +107,7 @@ def test_every_benchmark_runs_and_the_table_has_every_row(outcomes):
         assert ratio is not None and math.isfinite(ratio) and ratio > 0
 
 
+@runs_every_benchmark
 def test_one_post_edit_uploads_and_invalidates_only_what_changed(outcomes):
     puts = row(outcomes, "One-post edit (4 posts): PUT requests")
     assert puts.passed, puts
@@ -111,6 +119,7 @@ def test_one_post_edit_uploads_and_invalidates_only_what_changed(outcomes):
     assert paths.passed and "/posts/post-00004/" in paths.ours and "/*" not in paths.ours.split(": ", 1)[1]
 
 
+@runs_every_benchmark
 def test_publish_rows_state_the_rtt_and_compare_with_the_fastest_anchor(outcomes):
     figures = [r.figure for r in rows_of(outcomes)]
     networked = [f for f in figures if "RTT s3 30 ms" in f]
@@ -120,11 +129,13 @@ def test_publish_rows_state_the_rtt_and_compare_with_the_fastest_anchor(outcomes
     assert all(tool in edit.anchor for tool in ("aws s3 sync", "rclone", "s5cmd"))
 
 
+@runs_every_benchmark
 def test_counter_hit_costs_at_most_three_dynamodb_requests(outcomes):
     requests = row(outcomes, "Counter hot path: DynamoDB requests per hit")
     assert requests.passed and requests.ratio <= counter_hot_path.MAX_REQUESTS_PER_HIT
 
 
+@runs_every_benchmark
 def test_rollback_rewrites_only_what_the_mistake_changed(outcomes):
     """The benchmark itself fails unless both ways bring back the good site byte for byte;
     rollback writes the files the mistake changed (plus its bookkeeping), no more."""
@@ -138,10 +149,12 @@ def test_rollback_rewrites_only_what_the_mistake_changed(outcomes):
     assert changed <= invalidated <= 2 * changed, requests.ours  # each file, and a page's / form
 
 
+@runs_every_benchmark
 def test_cold_start_sees_the_client_made_at_import(outcomes):
     assert "client created at import: yes" in row(outcomes, "Handler cold start").ours
 
 
+@runs_every_benchmark
 def test_widget_budget_facts(outcomes):
     size = row(outcomes, "Widget: counter.js size")
     assert size.passed and 0 < size.ratio <= 1
@@ -150,6 +163,7 @@ def test_widget_budget_facts(outcomes):
     assert row(outcomes, "Widget: CLS").passed
 
 
+@runs_every_benchmark
 def test_report_has_the_run_facts_and_the_table(outcomes, tmp_path):
     text = run_all.report(outcomes, quick=True, started=datetime.now(timezone.utc), load_before="0.0/0.0/0.0")
     assert f"Python {sys.version.split()[0]}" in text
