@@ -12,13 +12,23 @@ parallel ones overlap, as over a real network. Connection setup is not charged: 
 answers every request with ``Connection: close``, so a handshake charge would fall on every
 request instead of on each connection a client would keep alive against S3. ``moto.rtt`` may
 be changed between measurements (``with moto.round_trip({...}):``), so provisioning and checks
-need not pay it.
+need not pay it. A request that waits for ``100 Continue`` before sending its body (botocore does
+for every ``PutObject``) pays a second RTT, as it would over a network: the server sends the
+interim answer before the request reaches the counting app, so the app holds it twice as long.
+
+The server runs in a process of its own (``python -m bench.moto_server``), so the clients a
+benchmark measures in its own process (the counter's handler, a boto3 anchor) do not share an
+interpreter lock with moto, and moto's CPU is not counted as theirs. The benchmark reads the
+request log and sets the RTT over HTTP, under ``/_bench/`` on the same port.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -52,6 +62,10 @@ class Request:
     bucket: str = ""
     key: str = ""
     payload_bytes: int = 0
+    at: float = 0.0  # time.monotonic() when it arrived (one clock for every process here)
+
+    def to_list(self) -> list:
+        return [self.service, self.operation, self.bucket, self.key, self.payload_bytes, self.at]
 
 
 def _service(environ: dict) -> str:
@@ -90,14 +104,14 @@ def classify(environ: dict) -> Request:
     method = environ.get("REQUEST_METHOD", "")
     if service == "dynamodb":
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        return Request(service, target.rsplit(".", 1)[-1] or method)
+        return Request(service, target.rsplit(".", 1)[-1] or method, at=time.monotonic())
     if service == "cloudfront":
         path = environ.get("PATH_INFO", "")
         if path.endswith("/invalidation") and method == "POST":
-            return Request(service, "CreateInvalidation")
-        return Request(service, f"{method} {path.split('/')[-1]}")
+            return Request(service, "CreateInvalidation", at=time.monotonic())
+        return Request(service, f"{method} {path.split('/')[-1]}", at=time.monotonic())
     if service != "s3":
-        return Request(service, method)
+        return Request(service, method, at=time.monotonic())
     bucket, _, key = unquote(environ.get("PATH_INFO", "")).lstrip("/").partition("/")
     query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
     operation = _s3_operation(method, key, query, environ)
@@ -107,7 +121,7 @@ def classify(environ: dict) -> Request:
         payload = int(
             environ.get("HTTP_X_AMZ_DECODED_CONTENT_LENGTH") or environ.get("CONTENT_LENGTH") or 0
         )
-    return Request(service, operation, bucket, key, payload)
+    return Request(service, operation, bucket, key, payload, time.monotonic())
 
 
 class RequestLog:
@@ -172,50 +186,134 @@ def describe_rtt(rtt: RoundTrips | None) -> str:
     return ", ".join(f"{service} {seconds * 1000:g} ms" for service, seconds in used.items())
 
 
+CONTROL_PREFIX = "/_bench/"
+
+
 class _CountingApp:
-    def __init__(self, app, log: RequestLog, server: "CountingMotoServer") -> None:
+    """The WSGI app in the server's process: counts and holds each request, and answers the
+    benchmark's control requests (``GET /_bench/log?since=N``, ``PUT /_bench/rtt``)."""
+
+    def __init__(self, app, log: RequestLog) -> None:
         self.app = app
         self.log = log
-        self.server = server
+        self.rtt: dict[str, float] = {}
 
     def __call__(self, environ, start_response):
-        if not environ.get("PATH_INFO", "").startswith("/moto-api"):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL_PREFIX):
+            return self._control(path[len(CONTROL_PREFIX):], environ, start_response)
+        if not path.startswith("/moto-api"):
             request = classify(environ)
             self.log.add(request)
-            delay = self.server.rtt.get(request.service, 0.0)
+            delay = self.rtt.get(request.service, 0.0)
             if delay:
-                time.sleep(delay)
+                # Waiting for "100 Continue" is a round trip of its own on a network.
+                waits_for_continue = environ.get("HTTP_EXPECT", "").strip().lower() == "100-continue"
+                time.sleep(delay * (2 if waits_for_continue else 1))
         return self.app(environ, start_response)
+
+    def _control(self, what: str, environ, start_response):
+        if what == "rtt" and environ.get("REQUEST_METHOD") == "PUT":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            self.rtt = check_rtt(json.loads(environ["wsgi.input"].read(length) or b"{}"))
+            body = json.dumps(self.rtt).encode()
+        elif what == "log":
+            since = int(parse_qs(environ.get("QUERY_STRING", "")).get("since", ["0"])[0])
+            requests = self.log.since(since)
+            body = json.dumps({"end": since + len(requests), "requests": [r.to_list() for r in requests]}).encode()
+        elif what == "mark":
+            body = json.dumps({"end": self.log.mark()}).encode()
+        else:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"unknown control request"]
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
+def serve() -> None:
+    """The server's process: a threaded moto server on a free loopback port, wrapped by the
+    counting app; prints its URL, then serves until its standard input closes (the benchmark
+    that started it ended, however it ended)."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    # The WSGI app is looked up per request, so wrapping it now counts everything from here on.
+    wsgi_server = server._server  # noqa: SLF001 - moto exposes no hook for this
+    wsgi_server.app = _CountingApp(wsgi_server.app, RequestLog())
+    host, port = server.get_host_and_port()
+    print(f"http://{host}:{port}", flush=True)
+    sys.stdin.read()
+    server.stop()
+
+
+class _RemoteLog:
+    """The server process's request log, read over HTTP."""
+
+    def __init__(self, server: "CountingMotoServer") -> None:
+        self.server = server
+
+    def mark(self) -> int:
+        return self.server._control("GET", "mark")["end"]
+
+    def since(self, mark: int) -> list[Request]:
+        answer = self.server._control("GET", f"log?since={mark}")
+        return [Request(*fields) for fields in answer["requests"]]
 
 
 class CountingMotoServer:
     """``with CountingMotoServer() as moto:`` ... ``with moto.measure() as traffic:`` ..."""
 
     def __init__(self, rtt: RoundTrips | None = None) -> None:
-        self._server = None
-        self.log = RequestLog()
+        self._process: subprocess.Popen | None = None
+        self.log = _RemoteLog(self)
         self.url = ""
-        self.rtt: dict[str, float] = check_rtt(rtt)
+        self._rtt: dict[str, float] = check_rtt(rtt)
+
+    @property
+    def rtt(self) -> dict[str, float]:
+        return dict(self._rtt)
+
+    @rtt.setter
+    def rtt(self, rtt: RoundTrips | None) -> None:
+        self._rtt = check_rtt(rtt)
+        if self._process is not None:
+            self._control("PUT", "rtt", self._rtt)
+
+    def _control(self, method: str, what: str, document: dict | None = None) -> dict:
+        data = None if document is None else json.dumps(document).encode()
+        request = urllib.request.Request(f"{self.url}{CONTROL_PREFIX}{what}", data=data, method=method)
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read())
 
     def start(self) -> "CountingMotoServer":
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
-        # The WSGI app is looked up per request, so wrapping it now counts everything from here on.
-        wsgi_server = self._server._server  # noqa: SLF001 - moto exposes no hook for this
-        wsgi_server.app = _CountingApp(wsgi_server.app, self.log, self)
-        host, port = self._server.get_host_and_port()
-        self.url = f"http://{host}:{port}"
-        # moto's backends are global to the process: start every benchmark from an empty account.
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "bench.moto_server"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        self.url = (self._process.stdout.readline() if self._process.stdout else "").strip()
+        if not self.url.startswith("http://"):
+            self.stop()
+            raise RuntimeError("the benchmark's moto server did not start")
+        # Every benchmark starts from an empty account.
         urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=30).close()
+        self.rtt = self._rtt
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        if self._process is not None:
+            process, self._process = self._process, None
+            if process.stdin:
+                process.stdin.close()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
     def __enter__(self) -> "CountingMotoServer":
         return self.start()
@@ -234,7 +332,8 @@ class CountingMotoServer:
     @contextmanager
     def round_trip(self, rtt: RoundTrips | None) -> Iterator[dict[str, float]]:
         """Requests inside the block pay ``rtt`` (the previous setting comes back on exit)."""
-        previous, self.rtt = self.rtt, check_rtt(rtt)
+        previous = self.rtt
+        self.rtt = rtt
         try:
             yield self.rtt
         finally:
@@ -293,3 +392,7 @@ def local_stack(output_dir, rtt: RoundTrips | None = None) -> Iterator[tuple[Cou
                 yield moto, stack
             finally:
                 stack.stop()
+
+
+if __name__ == "__main__":
+    serve()

@@ -55,3 +55,12 @@ def test_a_bad_rtt_is_refused_and_the_table_states_the_one_used():
         CountingMotoServer(rtt={"s3": -1})
     assert describe_rtt({}) == "0 ms"
     assert describe_rtt({"s3": 0.030, "cloudfront": 0.030, "dynamodb": 0}) == "s3 30 ms, cloudfront 30 ms"
+
+
+def test_a_request_waiting_for_100_continue_pays_a_second_round_trip(moto):
+    s3 = moto.client("s3")  # boto3 sends every PutObject with "Expect: 100-continue"
+    with moto.round_trip({"s3": RTT}):
+        waited = _timed(lambda: s3.put_object(Bucket=BUCKET, Key="page.html", Body=b"<p>hello</p>"))
+        plain = _timed(lambda: s3.head_object(Bucket=BUCKET, Key="page.html"))
+    assert waited >= 2 * RTT > plain
+
