@@ -6,16 +6,15 @@ cloudfront Create/GetInvalidation, dynamodb BatchGet/BatchWrite).
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
 import time
 from collections import Counter
 from typing import Any, Callable
 
-import boto3
 import botocore.loaders
 import botocore.session
-from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -53,18 +52,30 @@ class PublishError(RuntimeError):
 # The service models (S3's alone is ~1 MB of JSON) parsed once per process, not once per
 # session: `make serve` publishes after every save, and each publish makes a session.
 _SERVICE_MODELS = botocore.loaders.create_loader()
-_SERVICE_MODELS_LOCK = threading.Lock()
 
 
-def aws_session(**kwargs: Any) -> boto3.Session:
-    """A new boto3 session (its own credentials and region) over the shared service models."""
-    core = botocore.session.Session()
-    core.register_component("data_loader", _SERVICE_MODELS)
-    with _SERVICE_MODELS_LOCK:
-        session = boto3.Session(botocore_session=core, **kwargs)
-        # boto3 adds its resource folder to the loader at every session; keep it once.
-        _SERVICE_MODELS.search_paths[:] = list(dict.fromkeys(_SERVICE_MODELS.search_paths))
+def aws_session(
+    aws_access_key_id: str | None = None,
+    aws_secret_access_key: str | None = None,
+    region_name: str | None = None,
+) -> botocore.session.Session:
+    """A new botocore session (its own credentials and region) over the shared service models.
+    botocore alone: boto3 and s3transfer (~0.1 s to import) are loaded only for a multipart
+    upload."""
+    session = botocore.session.Session()
+    session.register_component("data_loader", _SERVICE_MODELS)
+    if aws_access_key_id and aws_secret_access_key:
+        session.set_credentials(aws_access_key_id, aws_secret_access_key)
+    if region_name:
+        session.set_config_variable("region", region_name)
     return session
+
+
+def _no_continue_wait(params: dict[str, Any], **_: Any) -> None:
+    """A single PutObject sends its body at once, without ``Expect: 100-continue`` (botocore
+    asks for it on every PutObject, and waiting for the answer costs a round trip per upload;
+    the bodies publish sends in one request are at most the multipart threshold)."""
+    params.get("headers", {}).pop("Expect", None)
 
 
 class RequestCounter:
@@ -143,12 +154,21 @@ class Clients:
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
             read_timeout=read_timeout,
             max_pool_connections=max(10, workers),
+            # Uploads carry their Content-MD5 (S3 checks every body against it), so no CRC32
+            # of every body on top (botocore computes one per PutObject unless told not to),
+            # nor of every object read back; and the parameters are publish's own.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            parameter_validation=False,
         )
 
         def make(service: str) -> Any:
-            return session.client(
+            client = session.create_client(
                 service, region_name=region, endpoint_url=endpoint_url, config=config
             )
+            if service == "s3":
+                client.meta.events.register_last("before-call.s3.PutObject", _no_continue_wait)
+            return client
 
         return cls(make)
 
@@ -343,25 +363,36 @@ def _object_args(local: LocalFile) -> dict[str, Any]:
     }
 
 
+def content_md5(md5_hex: str) -> str:
+    """The Content-MD5 header of a body whose MD5 is ``md5_hex``: S3 refuses a body that does
+    not match it, so an upload damaged on the way fails instead of being stored."""
+    return base64.b64encode(bytes.fromhex(md5_hex)).decode()
+
+
+def _upload_in_parts(s3: Any, bucket: str, local: LocalFile, multipart_threshold: int) -> None:
+    from boto3.s3.transfer import S3Transfer, TransferConfig
+
+    config = TransferConfig(
+        multipart_threshold=multipart_threshold,
+        multipart_chunksize=max(multipart_threshold, 5 * 1024 * 1024),
+        use_threads=False,  # the publish worker pool is the concurrency
+    )
+    S3Transfer(s3, config).upload_file(str(local.path), bucket, local.key, extra_args=_object_args(local))
+
+
 def upload_object(
     s3: Any, bucket: str, local: LocalFile, multipart_threshold: int = MULTIPART_THRESHOLD
 ) -> RemoteObject:
     if local.size >= multipart_threshold:
-        s3.upload_file(
-            str(local.path),
-            bucket,
-            local.key,
-            ExtraArgs=_object_args(local),
-            Config=TransferConfig(
-                multipart_threshold=multipart_threshold,
-                multipart_chunksize=max(multipart_threshold, 5 * 1024 * 1024),
-                use_threads=False,  # the publish worker pool is the concurrency
-            ),
-        )
+        _upload_in_parts(s3, bucket, local, multipart_threshold)
         result = s3.head_object(Bucket=bucket, Key=local.key)
     else:
         result = s3.put_object(
-            Bucket=bucket, Key=local.key, Body=local.path.read_bytes(), **_object_args(local)
+            Bucket=bucket,
+            Key=local.key,
+            Body=local.path.read_bytes(),
+            ContentMD5=content_md5(local.md5),
+            **_object_args(local),
         )
     return RemoteObject(
         local.key,
