@@ -28,12 +28,21 @@ DEFAULT_DATE_FORMAT = "%-d %B %Y"
 
 THEME = "theme"
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["visitor_counter", "post_neighbors", "menu_pages", "sitemap_xml"]
+PLUGINS = ["visitor_counter", "post_neighbors", "menu_pages", "sitemap_xml", "popular_posts"]
 
 VISITOR_COUNTER = {
     "enabled": True,
     "api_path": "/api/hits",
     "label": "Views",
+}
+
+# "Most read this month" on the home page: the posts with the most views in the last 30 days,
+# ranked when the site is built from the counter table (`make publish`, the scheduled deploy and
+# `make serve` give the build the table; a build that cannot read it has no list, and succeeds).
+POPULAR_POSTS = {
+    "enabled": False,
+    "count": 5,
+    "title": "Most read this month",
 }
 
 # Pretty URLs: every page is a folder with an index.html.

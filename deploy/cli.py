@@ -16,7 +16,7 @@ from .publish import PublishOptions, PublishSummary, publish
 from .remote import AWS_ERRORS, Clients, PublishError, describe_error, read_history
 from .rollback import RollbackOptions, RollbackSummary, rollback
 from .site import page_manifest_name
-from .targets import PROJECT_ROOT, TargetError, resolve_targets
+from .targets import PROJECT_ROOT, TargetError, Targets, resolve_targets
 from .wording import counted
 
 PUBLISH_SETTINGS = "publishconf.py"
@@ -51,7 +51,7 @@ def run_publish(request: PublishRequest) -> int:
             require=("bucket", "site_url") if request.build else ("bucket",),
         )
         if request.build:
-            _build(request.settings_file, targets.site_url, request.output_dir)
+            _build(request.settings_file, targets, request.output_dir)
         return publish(
             request.output_dir,
             targets.bucket,
@@ -163,13 +163,20 @@ def _with_page_manifest(request: PublishRequest | RollbackRequest) -> PublishOpt
     return replace(request.options, page_manifest=page_manifest_name(request.settings_file))
 
 
-def _build(settings_file: str | Path, site_url: str, output: Path) -> None:
+def _build(settings_file: str | Path, targets: Targets, output: Path) -> None:
     """Build through the content check (`make check`): its warnings are printed, and any error
     stops the publish before anything is uploaded."""
     from contentcheck.check import check_site
 
-    # publishconf.py derives FEED_DOMAIN and friends from the environment when it is read.
-    with patched_environ(SITEURL=site_url):
+    site_url = targets.site_url
+    # publishconf.py derives FEED_DOMAIN and friends from the environment when it is read; the
+    # popular_posts plugin reads the counter table the environment names, as `make stats` does.
+    with patched_environ(
+        SITEURL=site_url,
+        COUNTER_TABLE=targets.table,
+        AWS_REGION=targets.region,
+        AWS_ENDPOINT_URL=targets.endpoint_url,
+    ):
         report = check_site(settings_file, output, overrides={"SITEURL": site_url.rstrip("/")})
     for problem in report.problems:
         print(problem, file=sys.stderr)

@@ -195,6 +195,8 @@ class DevStack:
             "AWS_DEFAULT_REGION": self.names.region,
             "AWS_REGION": self.names.region,
             "TABLE_NAME": self.names.table,
+            # The preview builds' popular_posts plugin reads this table, as publish's build reads the real one.
+            "COUNTER_TABLE": self.names.table,
             "SITE_NAME": self.names.site_name,
         }
         if self._moto is not None:

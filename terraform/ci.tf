@@ -16,7 +16,7 @@ locals {
   github_roles = { for role, settings in {
     deploy = {
       name        = "${var.project_name}-github-deploy"
-      description = "GitHub Actions publish: sync the site bucket, invalidate, register pages"
+      description = "GitHub Actions publish: sync the site bucket, invalidate, register pages, rank popular posts"
       subjects    = local.github_release_subjects
       statements  = local.deploy_statements
       bounded     = true
@@ -64,6 +64,8 @@ locals {
     { sid = "RollBackSite", actions = ["s3:GetObjectVersion"], resources = ["${local.site_bucket_arn}/*"], conditions = [] },
     { sid = "Invalidate", actions = ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"], resources = [aws_cloudfront_distribution.site.arn], conditions = [] },
     { sid = "RegisterPages", actions = ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"], resources = [aws_dynamodb_table.counter.arn], conditions = [] },
+    # The build's "Most read this month" list (plugins/popular_posts): make stats' one read-only Scan.
+    { sid = "RankPopularPosts", actions = ["dynamodb:Scan"], resources = [aws_dynamodb_table.counter.arn], conditions = [] },
   ]
 
   state_read_statements = [

@@ -1,0 +1,75 @@
+"""Pure helpers (no Pelican, no AWS): the plugin's options and where the counter table is."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from deploy.targets import DEFAULT_REGION, SOURCES
+
+log = logging.getLogger("pelican.plugins.popular_posts")
+
+DEFAULTS = {
+    "enabled": False,
+    "count": 5,
+    "title": "Most read this month",
+    # Seconds a build waits for the table at most, counted from the start of the build.
+    "timeout": 10,
+}
+
+
+def _valid(name: str, value) -> bool:
+    if isinstance(value, bool) != isinstance(DEFAULTS[name], bool):
+        return False
+    if name == "count":
+        return isinstance(value, int) and value >= 1
+    if name == "timeout":
+        return isinstance(value, (int, float)) and value > 0
+    return isinstance(value, type(DEFAULTS[name]))
+
+
+def read_options(settings: Mapping) -> dict:
+    """Merge POPULAR_POSTS over the defaults; a bad value warns and falls back."""
+    given = settings.get("POPULAR_POSTS") or {}
+    if not isinstance(given, dict):
+        log.warning("POPULAR_POSTS must be a dict, got %s; using the defaults (off)", type(given).__name__)
+        given = {}
+    options = dict(DEFAULTS)
+    for name, value in given.items():
+        if name not in DEFAULTS:
+            log.warning("POPULAR_POSTS: unknown option %r ignored", name)
+        elif not _valid(name, value):
+            log.warning("POPULAR_POSTS[%r] cannot be %r; using %r", name, value, DEFAULTS[name])
+        else:
+            options[name] = value
+    return options
+
+
+@dataclass(frozen=True)
+class CounterSource:
+    """The counter table a build reads, named by the environment as for publish and stats."""
+
+    table: str
+    region: str
+    endpoint_url: str | None = None
+
+    @property
+    def where(self) -> str:
+        return self.endpoint_url or f"AWS {self.region}"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> CounterSource | None:
+        """``COUNTER_TABLE``, ``AWS_REGION`` (or ``AWS_DEFAULT_REGION``) and ``AWS_ENDPOINT_URL``;
+        None without a table. Never Terraform: a build must not depend on it."""
+        env = os.environ if environ is None else environ
+
+        def value(target: str) -> str | None:
+            source = SOURCES[target]
+            return next((env[name] for name in (source.env, *source.also_env) if env.get(name)), None)
+
+        table = value("table")
+        if not table:
+            return None
+        return cls(table, value("region") or DEFAULT_REGION, value("endpoint_url"))
