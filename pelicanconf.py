@@ -66,6 +66,10 @@ INDEX_URL = ""
 # One page per year, so the archives of a large blog stay small pages.
 YEAR_ARCHIVE_URL = "archives/{date:%Y}/"
 YEAR_ARCHIVE_SAVE_AS = "archives/{date:%Y}/index.html"
+# And one per month: a year of more than YEAR_ARCHIVE_INLINE_MAX (120) posts lists its months
+# with their counts, so a daily blog's year page stays a few KB, not 65 KB.
+MONTH_ARCHIVE_URL = "archives/{date:%Y}/{date:%m}/"
+MONTH_ARCHIVE_SAVE_AS = "archives/{date:%Y}/{date:%m}/index.html"
 DIRECT_TEMPLATES = ["index", "tags", "categories", "archives", "404", "robots"]
 ROBOTS_SAVE_AS = "robots.txt"
 # The archives page lists every post grouped by year up to this many posts; past it, the years

@@ -111,9 +111,9 @@ def test_a_post_title_change_rewrites_the_post_its_neighbours_and_its_listings(l
         assert new in (tmp_path / "second" / name).read_text(encoding="utf-8"), f"{name} changed but does not show the title"
     assert {"posts/post-0350/index.html", "posts/post-0349/index.html", "posts/post-0351/index.html"} <= set(rewritten)
     # The post, its two neighbours (their older/newer links), the home page that lists it, its
-    # year's archive, its category's page and one page per tag: nothing else.
+    # year's and its month's archives, its category's page and one page per tag: nothing else.
     tags = next(line for line in source.read_text(encoding="utf-8").splitlines() if line.startswith("Tags: "))
-    assert len(rewritten) == 6 + len(tags.removeprefix("Tags: ").split(", ")), rewritten
+    assert len(rewritten) == 7 + len(tags.removeprefix("Tags: ").split(", ")), rewritten
     print(f"\none post's title change rewrote {len(rewritten)} HTML files: {rewritten}")
 
 
