@@ -36,11 +36,15 @@ class StatsRequest:
     today: date | None = None  # default: the UTC day now
 
 
-def _describe(error: BaseException, table: str, where: str) -> str:
+def describe_read_error(error: BaseException, table: str, where: str) -> str:
+    """One line saying why ``table`` at ``where`` (an endpoint URL or "AWS <region>") could not
+    be read, and what to check; shared by make stats and the popular_posts plugin."""
     if isinstance(error, NoCredentialsError):
         return "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
     if isinstance(error, EndpointConnectionError):
-        return f"cannot reach DynamoDB at {where} (is `make serve` running? is AWS_ENDPOINT_URL right?)"
+        local = "://127.0.0.1" in where or "://localhost" in where
+        hint = "is `make serve` running? " if local else ""
+        return f"cannot reach DynamoDB at {where} ({hint}is AWS_ENDPOINT_URL right?)"
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         if code == "ResourceNotFoundException":
@@ -66,7 +70,7 @@ def load(request: StatsRequest) -> tuple[str, Table, date]:
     try:
         items = counter_items(client, targets.table)
     except (BotoCoreError, ClientError) as error:
-        raise StatsError(_describe(error, targets.table, where)) from error
+        raise StatsError(describe_read_error(error, targets.table, where)) from error
     if not items:
         raise StatsError(
             f"table {targets.table} at {where} is empty: no page registered and no view counted yet "

@@ -74,10 +74,10 @@ class TableRead:
 
     def _describe(self, error: BaseException) -> str:
         try:
-            from stats.cli import _describe
+            from stats.cli import describe_read_error
         except ImportError:
             return f"cannot read table {self.source.table} at {self.source.where}: {error}"
-        return _describe(error, self.source.table, self.source.where)
+        return describe_read_error(error, self.source.table, self.source.where)
 
 
 class PopularPosts:

@@ -46,3 +46,16 @@ def test_an_unregistered_page(stats_environment, capsys):
     tables.register_pages(stats_environment, COUNTER_TABLE, ["/posts/hello/"])
     line = error_line(capsys, StatsRequest(page="/posts/nope/"))
     assert line == f"error: page /posts/nope/ is not registered in table {COUNTER_TABLE}"
+
+
+def test_an_unreachable_aws_region_does_not_point_at_make_serve():
+    from botocore.exceptions import EndpointConnectionError
+
+    from stats.cli import describe_read_error
+
+    error = EndpointConnectionError(endpoint_url="https://dynamodb.eu-west-1.amazonaws.com/")
+    assert describe_read_error(error, "blog-counter", "AWS eu-west-1") == (
+        "cannot reach DynamoDB at AWS eu-west-1 (is AWS_ENDPOINT_URL right?)"
+    )
+    local = describe_read_error(error, "blog-counter", "http://127.0.0.1:5000")
+    assert "is `make serve` running?" in local
