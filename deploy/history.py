@@ -1,5 +1,6 @@
-"""The history of recent publishes and rollbacks, kept in the bucket under ``HISTORY_KEY``
-beside the publish state, and what a rollback must put back. Pure: no AWS here.
+"""The history of recent publishes and rollbacks, kept in the bucket inside the publish state
+(deploy/state.py; buckets published before keep it under ``HISTORY_KEY`` until their next
+publish), and what a rollback must put back. Pure: no AWS here.
 
 Each entry records, for every key it wrote or deleted, the version id the key held before the
 entry touched it (None: the entry added the key). Undoing the entries after publish X, newest
@@ -81,19 +82,29 @@ class HistoryEntry:
 
 
 
+def history_to_entries(history: list[HistoryEntry]) -> list[dict[str, Any]]:
+    """The entries as the publish state stores them: the newest within the bounds."""
+    return [entry.to_document() for entry in trimmed(history)]
+
+
 def history_to_json(history: list[HistoryEntry]) -> bytes:
-    document = {"version": 1, "entries": [entry.to_document() for entry in trimmed(history)]}
+    document = {"version": 1, "entries": history_to_entries(history)}
     return json.dumps(document, separators=(",", ":")).encode()
 
 
 def history_from_json(data: bytes) -> list[HistoryEntry]:
-    """The valid newest entries: a damaged entry breaks the chain of undos, so it and every
-    older entry are dropped (a rollback past them is refused; a publish goes on)."""
+    """The history in a document of its own (``HISTORY_KEY``, as buckets published before the
+    history moved into the publish state keep it)."""
     try:
         document = json.loads(data)
     except ValueError:
         return []
-    raw = document.get("entries") if isinstance(document, dict) else None
+    return history_from_entries(document.get("entries") if isinstance(document, dict) else None)
+
+
+def history_from_entries(raw: Any) -> list[HistoryEntry]:
+    """The valid newest entries: a damaged entry breaks the chain of undos, so it and every
+    older entry are dropped (a rollback past them is refused; a publish goes on)."""
     if not isinstance(raw, list):
         return []
     kept: list[HistoryEntry] = []

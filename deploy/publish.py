@@ -2,9 +2,10 @@
 only the paths that changed, register new page keys with the counter and retire the keys of
 pages that went, one publish at a time, each recorded so `make rollback` can undo it.
 
-``publish()`` reads as a straight line of named stages (walk local, survey the bucket: list,
-inspect, diff, plan; summarise; then under the bucket's lock: record the publish, follow the
-pages and write, delete, invalidate, save the state); the pure ones live in ``deploy.diff``,
+``publish()`` reads as a straight line of named stages (walk local while reading the bucket:
+state, then listing; inspect, diff, plan; summarise; then under the bucket's lock: record the
+publish in the state, follow the pages and write, delete, invalidate, save the state); the pure
+ones live in ``deploy.diff``,
 ``deploy.state`` and ``deploy.history``, the AWS calls in ``deploy.remote`` and
 ``deploy.lock``, each tested alone. The command line around it is ``deploy.cli``.
 """
@@ -47,6 +48,7 @@ from .remote import (
     MULTIPART_THRESHOLD,
     READ_TIMEOUT_SECONDS,
     Clients,
+    ConditionalWrite,
     PublishError,
     copy_object_in_place,
     create_invalidation,
@@ -55,12 +57,10 @@ from .remote import (
     describe_error,
     inspect_object,
     list_remote,
-    read_history,
     read_object,
     read_state,
     state_etag,
     upload_object,
-    write_history,
     write_state,
 )
 from .site import page_manifest_name
@@ -243,11 +243,10 @@ def publish(
     )
     manifest = options.page_manifest or page_manifest_name()
 
-    local = _walk_local(output_dir)
     with progress.bar:
-        survey = _survey(clients, bucket, local, options, progress)
+        survey = _survey(clients, bucket, _walk_and_read(clients, bucket, output_dir, options), options, progress)
         _print_plan(survey, summary, options, say)
-        pages = _page_changes(clients, bucket, table, local, survey, manifest, summary)
+        pages = _page_changes(clients, bucket, table, survey, manifest, summary)
         if options.dry_run:
             _summarise_dry_run(survey, pages, options, summary)
             return finish(summary, clients, before, started, lambda _note: None)
@@ -256,22 +255,19 @@ def publish(
             return finish(summary, clients, before, started, say)
 
         with locked(clients, bucket, "publish", options, say) as lock:
-            if _moved_since(clients, bucket, survey):
-                # Another run published between our look at the bucket and the lock: look again.
-                survey = _survey(clients, bucket, local, options, progress)
-                pages = _page_changes(clients, bucket, table, local, survey, manifest, summary)
-            history, entry = _record_publish(clients, bucket, survey, options, summary)
+            survey, pages, entry = _record_publish(
+                clients, bucket, table, distribution_id, survey, pages, manifest, options, progress, summary
+            )
             state = survey.state
             with state_saved_on_failure(clients, bucket, state):
-                if distribution_id:
-                    # Kept in the state if this run fails, so its re-run invalidates them.
-                    state.add_pending(survey.stale_paths, options.invalidation_threshold)
                 _follow_pages_and_write(clients, bucket, table, pages, survey.plan, state, options, progress, summary, lock)
                 lock.refresh()
                 delete_planned(clients, bucket, survey.plan, state, summary)
                 invalidate_pending(clients, distribution_id, state, options, summary)
+            if entry is not None:
+                entry.done = True
+            _note_pages_followed(state, table, pages, manifest)
             save_state(clients, bucket, state, survey.saved_state)
-            _finish_record(clients, bucket, history, entry)
     return finish(summary, clients, before, started, say)
 
 
@@ -279,6 +275,7 @@ def publish(
 class _Survey:
     """What publish found in the bucket and plans to do about it."""
 
+    local: dict[str, LocalFile]
     remote: dict[str, RemoteObject]
     state: PublishState
     state_etag: str | None
@@ -304,6 +301,39 @@ def _walk_local(output_dir: str | os.PathLike) -> dict[str, LocalFile]:
     return local
 
 
+@dataclass
+class _Found:
+    """The build output and the bucket as publish found them, before any planning."""
+
+    local: dict[str, LocalFile]
+    remote: dict[str, RemoteObject]
+    state: PublishState
+    state_etag: str | None
+
+
+def _read_bucket(clients: Clients, bucket: str, options: PublishOptions) -> tuple[dict[str, RemoteObject], PublishState, str | None]:
+    """The state, then the listing: a run that finished before the state was read is in the
+    listing too, and one that finishes later rewrites the state (which the conditional write of
+    the record then finds). The state's keys let the listing's pages go at once."""
+    with one_line_errors(bucket):
+        state, etag = read_state(clients.s3, bucket)
+        return list_remote(clients.s3, bucket, state.objects.keys(), options.workers), state, etag
+
+
+def _walk_and_read(clients: Clients, bucket: str, output_dir: str | os.PathLike, options: PublishOptions) -> _Found:
+    """Hash the build output while the bucket is read: the two overlap, the requests' round
+    trips hidden behind the hashing."""
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        reading = reader.submit(_read_bucket, clients, bucket, options)
+        try:
+            local = _walk_local(output_dir)
+        except BaseException:
+            reading.cancel()
+            raise
+        remote, state, etag = reading.result()
+    return _Found(local, remote, state, etag)
+
+
 @contextmanager
 def one_line_errors(bucket: str) -> Iterator[None]:
     """AWS errors become a PublishError whose message a user can act on."""
@@ -316,15 +346,13 @@ def one_line_errors(bucket: str) -> Iterator[None]:
 def _survey(
     clients: Clients,
     bucket: str,
-    local: dict[str, LocalFile],
+    found: _Found,
     options: PublishOptions,
     progress: Progress,
 ) -> _Survey:
-    """List the bucket, read the state, inspect what is unknown, diff and plan."""
+    """From what was found: inspect what is unknown, diff and plan."""
     threshold = options.invalidation_threshold
-    with one_line_errors(bucket):
-        remote = list_remote(clients.s3, bucket)
-        state, etag = read_state(clients.s3, bucket)
+    local, remote, state, etag = found.local, found.remote, found.state, found.state_etag
     saved_state = state.to_json()
     replaced_earlier = _replaced_since(state, remote)
     state.apply_to(remote)
@@ -335,7 +363,7 @@ def _survey(
         invalidation_paths(plan.changes, threshold, new_pages=bool(remote)) + replaced_earlier,
         threshold,
     )
-    return _Survey(remote, state, etag, saved_state, plan, stale_paths, inspected)
+    return _Survey(local, remote, state, etag, saved_state, plan, stale_paths, inspected)
 
 
 def _replaced_since(state: PublishState, remote: dict[str, RemoteObject]) -> list[str]:
@@ -388,23 +416,29 @@ def _page_changes(
     clients: Clients,
     bucket: str,
     table: str | None,
-    local: dict[str, LocalFile],
     survey: _Survey,
     manifest: str,
     summary: PublishSummary,
 ) -> PageChanges | None:
     """The page keys this publish leaves, and which appear or go: the manifest in the output
-    against the one in the bucket (read only when it changes). None: no registration."""
+    against the one in the bucket (read only when it changes). None: no registration. Nothing
+    to do (no keys) when the table was brought in line with the manifest the bucket holds
+    and this publish leaves it as it is."""
+    local = survey.local
     if not table:
         summary.notes.append("no counter table: page registration skipped")
         return None
     if manifest not in local:
         summary.notes.append(f"no {manifest} in the output: page registration skipped")
         return None
+    listed = survey.remote.get(manifest)
+    written = any(a.key == manifest for a in survey.plan.writes)
+    if listed is not None and not written and survey.state.pages_followed == (listed.etag, table):
+        return PageChanges()
     after = manifest_keys(local[manifest].path.read_bytes())
-    if manifest not in survey.remote:
+    if listed is None:
         before: list[str] = []
-    elif any(a.key == manifest for a in survey.plan.writes):
+    elif written:
         with one_line_errors(bucket):
             before = manifest_keys(read_object(clients.s3, bucket, manifest))
     else:
@@ -455,16 +489,50 @@ def _moved_since(clients: Clients, bucket: str, survey: _Survey) -> bool:
 
 
 def _record_publish(
-    clients: Clients, bucket: str, survey: _Survey, options: PublishOptions, summary: PublishSummary
-) -> tuple[list[HistoryEntry], HistoryEntry | None]:
-    """Before the first change, write to the history what each key to change holds now (its
-    version id), so `make rollback` can undo this publish even if it is killed halfway. An
-    unfinished publish on record is carried on by this one (its first records kept)."""
-    changes = survey.plan.changes
-    if not changes:
-        return [], None
-    with one_line_errors(bucket):
-        history = read_history(clients.s3, bucket)
+    clients: Clients,
+    bucket: str,
+    table: str | None,
+    distribution_id: str | None,
+    survey: _Survey,
+    pages: PageChanges | None,
+    manifest: str,
+    options: PublishOptions,
+    progress: Progress,
+    summary: PublishSummary,
+) -> tuple[_Survey, PageChanges | None, HistoryEntry | None]:
+    """Under the lock, before the first change: write the state with this publish on record in
+    its history (what each key to change holds now, its version id, so `make rollback` can undo
+    it even if it is killed halfway) and the paths it makes stale (so a re-run invalidates
+    them), on the condition that the state is still the one the survey read. If another run
+    published between the survey and the lock, survey again. An unfinished publish on record
+    is carried on by this one (its first records kept)."""
+    for _ in range(3):
+        state = survey.state
+        if distribution_id:
+            state.add_pending(survey.stale_paths, options.invalidation_threshold)
+        if not survey.plan.changes:
+            if not _moved_since(clients, bucket, survey):
+                return survey, pages, None
+        else:
+            entry = _note_publish(clients, bucket, survey, options)
+            try:
+                with one_line_errors(bucket):
+                    survey.state_etag = write_state(clients.s3, bucket, state, read_at=survey.state_etag)
+                summary.publish_id = entry.id
+                return survey, pages, entry
+            except ConditionalWrite:
+                pass
+        # Another run published between our look at the bucket and the lock: look again.
+        found = _Found(survey.local, *_read_bucket(clients, bucket, options))
+        survey = _survey(clients, bucket, found, options, progress)
+        pages = _page_changes(clients, bucket, table, survey, manifest, summary)
+    raise PublishError("the publish state kept changing under the lock; re-run to publish")
+
+
+def _note_publish(clients: Clients, bucket: str, survey: _Survey, options: PublishOptions) -> HistoryEntry:
+    """This publish in the state's history, with the version each key to change holds now."""
+    history = survey.state.history if survey.state.history is not None else []
+    survey.state.history = history
     entry = unfinished_publish(history)
     if entry is None:
         entry_id = new_entry_id(history, datetime.now(timezone.utc))
@@ -472,13 +540,18 @@ def _record_publish(
             entry_id, EntryKind.PUBLISH, now_text(), operator_name(), site=entry_id
         )
         history.append(entry)
-    learn_versions(clients, bucket, [a for a in changes if a.remote and a.key not in entry.replaced], options)
+    changes = survey.plan.changes
+    with one_line_errors(bucket):
+        learn_versions(clients, bucket, [a for a in changes if a.remote and a.key not in entry.replaced], options)
     for action in changes:
         entry.note_replaced(action.key, action.remote.version_id if action.remote else None)
-    with one_line_errors(bucket):
-        write_history(clients.s3, bucket, history)
-    summary.publish_id = entry.id
-    return history, entry
+    return entry
+
+
+def _note_pages_followed(state: PublishState, table: str | None, pages: PageChanges | None, manifest: str) -> None:
+    """The table now follows the manifest the bucket holds (once pages were followed)."""
+    if table and pages is not None and manifest in state.objects:
+        state.pages_followed = (state.objects[manifest].etag, table)
 
 
 def now_text() -> str:
@@ -496,16 +569,6 @@ def learn_versions(clients: Clients, bucket: str, actions: list[Action], options
     )
     if failed:
         raise PublishError(f"could not read the version of {len(failed)} objects, e.g. {_first_failure(failed, bucket)}")
-
-
-def _finish_record(
-    clients: Clients, bucket: str, history: list[HistoryEntry], entry: HistoryEntry | None
-) -> None:
-    if entry is None:
-        return
-    entry.done = True
-    with one_line_errors(bucket):
-        write_history(clients.s3, bucket, history)
 
 
 @contextmanager
@@ -531,6 +594,9 @@ def follow_pages_or_fail(
     summary: Any,
 ) -> None:
     if pages is None or not table:
+        return
+    if not (pages.keys or pages.appearing or pages.going):
+        summary.pages_registered, summary.pages_retired = 0, 0  # in line already
         return
     try:
         followed = follow_pages(clients.dynamodb, table, pages, options.workers)

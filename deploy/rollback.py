@@ -2,13 +2,13 @@
 versions and the publish history (deploy/history.py).
 
 ``rollback()`` reads as a straight line of stages, most of them publish's own: under the
-bucket's lock, read the history and choose the target; list the bucket; check that every
-version needed is still there (else refuse, changing nothing); plan (restore each key the
-later publishes changed or deleted, remove each key they added); record the rollback in the
-history before the first change; follow the pages (pages that come back are registered again,
-counts and all; pages that go are retired); restore in publish's order (new files first,
-pages before the feeds that link to them), remove last; invalidate exactly the changed paths;
-save the state; mark the rollback done. Interrupted, it is re-run as it was: the unfinished
+bucket's lock, read the state and the history it holds and choose the target; list the bucket;
+check that every version needed is still there (else refuse, changing nothing); plan (restore
+each key the later publishes changed or deleted, remove each key they added); record the
+rollback in the state's history before the first change; follow the pages (pages that come
+back are registered again, counts and all; pages that go are retired); restore in publish's
+order (new files first, pages before the feeds that link to them), remove last; invalidate
+exactly the changed paths; save the state with the rollback marked done. Interrupted, it is re-run as it was: the unfinished
 rollback on record names the same target, and what is already back is left alone.
 """
 
@@ -61,12 +61,11 @@ from .remote import (
     Clients,
     PublishError,
     list_remote,
-    read_history,
     read_object,
     read_state,
     restore_version,
     stored_version,
-    write_history,
+    write_state,
 )
 from .site import page_manifest_name
 from .state import PublishState, collapse_paths
@@ -158,10 +157,10 @@ def rollback(
     manifest = options.page_manifest or page_manifest_name()
 
     with progress.bar, _lock_unless_dry_run(clients, bucket, options, say) as lock:
-        history = _read_history(clients, bucket)
+        remote, state, saved_state, replaced_earlier = _list_remote(clients, bucket, options)
+        history = state.history if state.history is not None else []
         summary.target = to or default_target(history)
         targets = restore_targets(history, summary.target)
-        remote, state, saved_state, replaced_earlier = _list_remote(clients, bucket)
         earlier = _versions_still_there(clients, bucket, targets, summary.target, options)
         plan = _plan(targets, remote, earlier, summary)
         pages = _page_changes(clients, bucket, table, manifest, targets, remote, summary)
@@ -180,7 +179,7 @@ def rollback(
             summary.notes.append(f"the site is already as publish {summary.target} left it")
             return finish(summary, clients, before, started, say)
 
-        entry = _record_rollback(clients, bucket, history, plan, options, summary)
+        entry = _record_rollback(clients, bucket, state, history, plan, options, summary)
         with state_saved_on_failure(clients, bucket, state):
             if distribution_id:
                 state.add_pending(stale, options.invalidation_threshold)
@@ -189,10 +188,10 @@ def rollback(
             lock.refresh()
             delete_planned(clients, bucket, plan, state, summary)
             invalidate_pending(clients, distribution_id, state, options, summary)
-        save_state(clients, bucket, state, saved_state)
         entry.done = True
-        with one_line_errors(bucket):
-            write_history(clients.s3, bucket, history)
+        if pages is not None:
+            state.pages_followed = None  # the next publish brings the table in line again
+        save_state(clients, bucket, state, saved_state)
     return finish(summary, clients, before, started, say)
 
 
@@ -211,19 +210,15 @@ def _lock_unless_dry_run(
     return locked(clients, bucket, "rollback", options, say)
 
 
-def _read_history(clients: Clients, bucket: str) -> list[HistoryEntry]:
-    with one_line_errors(bucket):
-        return read_history(clients.s3, bucket)
-
-
 def _list_remote(
-    clients: Clients, bucket: str
+    clients: Clients, bucket: str, options: RollbackOptions
 ) -> tuple[dict[str, RemoteObject], PublishState, bytes, list[str]]:
-    """The bucket, the state (applied to it), the state as read, and the URL paths of objects
-    changed since the state was written (by an interrupted run)."""
+    """The bucket, the state (applied to it; its history says what to restore), the state as
+    read, and the URL paths of objects changed since the state was written (by an interrupted
+    run)."""
     with one_line_errors(bucket):
-        remote = list_remote(clients.s3, bucket)
         state, _ = read_state(clients.s3, bucket)
+        remote = list_remote(clients.s3, bucket, state.objects.keys(), options.workers)
     saved = state.to_json()
     replaced_earlier = [path for key in state.changed_since(remote) for path in url_paths(key)]
     state.apply_to(remote)
@@ -324,13 +319,15 @@ def _print_plan(plan: Plan, options: RollbackOptions, say: Callable[[str], None]
 def _record_rollback(
     clients: Clients,
     bucket: str,
+    state: PublishState,
     history: list[HistoryEntry],
     plan: Plan,
     options: RollbackOptions,
     summary: RollbackSummary,
 ) -> HistoryEntry:
-    """Before the first change, record what each key to change holds now, so this rollback can
-    itself be undone; an unfinished rollback to the same publish is carried on."""
+    """Before the first change, record in the state's history what each key to change holds
+    now, so this rollback can itself be undone; an unfinished rollback to the same publish is
+    carried on."""
     entry = unfinished_rollback(history)
     if entry is None or entry.site != summary.target:
         entry_id = new_entry_id(history, datetime.now(timezone.utc))
@@ -340,7 +337,8 @@ def _record_rollback(
         learn_versions(clients, bucket, [a for a in plan.changes if a.key not in entry.replaced], options)
         for action in plan.changes:
             entry.note_replaced(action.key, action.remote.version_id if action.remote else None)
-        write_history(clients.s3, bucket, history)
+        state.history = history
+        write_state(clients.s3, bucket, state)
     summary.rollback_id = entry.id
     return entry
 

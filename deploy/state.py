@@ -1,7 +1,9 @@
 """Publish's memory between runs, kept in the bucket under ``STATE_KEY``: what it learnt when
 it wrote each object (ETag, digests, headers, version id) and the paths changed but not yet
-invalidated. Pure: no AWS here (deploy/remote.py reads and writes the document). The history
-of publishes is a document of its own (deploy/history.py).
+invalidated; the history of recent publishes and rollbacks (deploy/history.py), so that one
+write both records a publish before its first change and saves what it did after its last; and
+which page manifest the counter table was last brought in line with. Pure: no AWS here
+(deploy/remote.py reads and writes the document).
 
 The document is validated on read, piece by piece: a damaged entry is dropped (it costs an
 inspection of that object), a damaged list of pending paths becomes ``/*`` (nothing stale is
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .headers import Headers
+from .history import HistoryEntry, history_from_entries, history_to_entries
 from .objects import RemoteObject, md5_of_etag
 
 WILDCARD = "/*"
@@ -43,6 +46,12 @@ class PublishState:
 
     objects: dict[str, RemoteObject] = field(default_factory=dict)
     pending_invalidation: list[str] = field(default_factory=list)
+    # None: the document holds no history (written before the history moved into it).
+    history: list[HistoryEntry] | None = None
+    # The page manifest (its ETag in the bucket) whose keys the counter table (its name) was
+    # brought in line with by the run that wrote it: while both are the same, no page key
+    # appeared or went, and publish need not ask the table.
+    pages_followed: tuple[str, str] | None = None
 
     def apply_to(self, remote: dict[str, RemoteObject]) -> None:
         for key, listed in remote.items():
@@ -96,12 +105,16 @@ class PublishState:
             if obj.version_id is not None:
                 entry["v"] = obj.version_id
             objects[key] = entry
-        document = {
+        document: dict[str, Any] = {
             "version": STATE_VERSION,
             "headers": [[h.content_type, h.cache_control] for h in header_sets],
             "objects": objects,
             "pending_invalidation": self.pending_invalidation,
         }
+        if self.history is not None:
+            document["history"] = history_to_entries(self.history)
+        if self.pages_followed is not None:
+            document["pages_followed"] = list(self.pages_followed)
         return json.dumps(document, separators=(",", ":")).encode()
 
     @classmethod
@@ -116,6 +129,8 @@ class PublishState:
         return cls(
             _valid_objects(document.get("objects"), _valid_headers(document.get("headers"))),
             _valid_pending(document.get("pending_invalidation", [])),
+            history_from_entries(document["history"]) if "history" in document else None,
+            _valid_pages_followed(document.get("pages_followed")),
         )
 
 
@@ -178,3 +193,10 @@ def _valid_pending(raw: Any) -> list[str]:
         _is_text(path) and _INVALIDATION_PATH.fullmatch(path) for path in raw
     )
     return sorted(set(raw)) if valid else [WILDCARD]
+
+
+def _valid_pages_followed(raw: Any) -> tuple[str, str] | None:
+    """Anything damaged means the table is asked again (None)."""
+    if isinstance(raw, list) and len(raw) == 2 and all(_is_text(part) and part for part in raw):
+        return raw[0], raw[1]
+    return None

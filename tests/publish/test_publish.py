@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 
@@ -15,7 +16,7 @@ from deploy import headers as header_table
 from deploy.diff import PlanRefused
 from deploy.objects import BOOKKEEPING_KEYS, STATE_KEY
 from deploy.publish import PublishOptions, publish
-from deploy.remote import PublishError
+from deploy.remote import PublishError, list_remote
 from deploy.targets import DEFAULT_REGION
 from tests.publish.helpers import BUCKET, COUNTER_JS, SITE, OperationLog, edit, write_site
 
@@ -252,6 +253,19 @@ def test_objects_written_by_another_tool_are_checked_and_fixed_in_place(stack):
     assert (again.inspected, again.copied) == (0, 0)
 
 
+def test_the_listing_in_ranges_finds_every_object_the_state_knows_or_not(stack):
+    keys = [f"posts/p{n:02d}/index.html" for n in range(20)]
+    for key in [*keys, STATE_KEY]:
+        stack.s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
+    # The state knows every other key, and two that were deleted since.
+    known = [*keys[::2], "posts/gone/index.html", "zz/gone.html"]
+
+    listed = list_remote(stack.clients.s3, BUCKET, known, workers=4, page_size=3)
+
+    assert sorted(listed) == keys
+    assert stack.clients.requests.snapshot()["ListObjectsV2"] > len(keys) // 3  # ranges and pages
+
+
 def test_lost_state_costs_inspections_not_uploads(stack):
     stack.publish()
     stack.s3.delete_object(Bucket=BUCKET, Key=STATE_KEY)
@@ -373,13 +387,16 @@ def test_killed_publish_reruns_and_invalidates_what_it_had_replaced(stack):
     stack.publish()
     edit(stack.site, "theme/css/main.css", "#222", "#111")
     edit(stack.site, "posts/alpha/index.html", "first", "1st")
-    state_before = stack.body(STATE_KEY)
     FailingPuts(stack.clients.s3, fail_on=2, error=KeyboardInterrupt())
 
     with pytest.raises(KeyboardInterrupt):
         stack.publish(workers=1)
 
-    assert stack.body(STATE_KEY) == state_before  # nothing was saved
+    # On record before the first change, with the paths it was about to make stale; nothing
+    # was saved after the interruption.
+    recorded = json.loads(stack.body(STATE_KEY))
+    assert [entry["done"] for entry in recorded["history"]] == [True, False]
+    assert recorded["pending_invalidation"] == ["/posts/alpha/", "/posts/alpha/index.html", "/theme/css/main.css"]
     assert b"#111" in stack.body("theme/css/main.css")  # but the first upload landed
     summary = stack.publish()
     stack.assert_matches_site()
@@ -403,8 +420,8 @@ def test_transient_server_error_is_retried(stack):
     summary = stack.publish()
 
     assert failures["left"] == 0
-    # files, one retry, the state, the lock, the history entry before and after the changes
-    assert summary.requests["PutObject"] == len(SITE) + 1 + 1 + 1 + 1 + 2
+    # files, one retry, the lock, the state before the changes (the publish on record) and after
+    assert summary.requests["PutObject"] == len(SITE) + 1 + 1 + 1 + 2
     assert stack.body("posts/alpha/index.html") == SITE["posts/alpha/index.html"].encode()
 
 

@@ -36,6 +36,23 @@ def test_new_page_keys_are_registered_once(stack, counter_table):
     assert len(registered_keys(counter_table) - keys_after_first) == 1
 
 
+def test_an_edit_that_keeps_the_same_pages_asks_the_table_nothing(stack, counter_table):
+    stack.publish(table=TABLE)
+    edit(stack.site, "posts/alpha/index.html", "first", "1st")
+
+    edited = stack.publish(table=TABLE)
+
+    assert edited.uploaded == 1 and edited.pages_registered == 0
+    assert not [operation for operation in edited.requests if operation.startswith("Batch")]
+    # A key deleted from the table behind publish's back comes back with the next change of pages.
+    counter_table.delete_item(TableName=TABLE, Key={"pk": {"S": page_pk("/posts/alpha/")}})
+    (stack.site / "counter-pages.json").write_text(
+        json.dumps(["/", "/posts/alpha/", "/posts/beta/", "/posts/delta/", "/posts/gamma/"])
+    )
+    assert stack.publish(table=TABLE).pages_registered == 2
+    assert {page_pk("/posts/alpha/"), page_pk("/posts/delta/")} <= registered_keys(counter_table)
+
+
 def test_registration_is_skipped_and_said_without_a_table_or_a_manifest(stack, counter_table):
     assert stack.publish().notes == ["no counter table: page registration skipped"]
     (stack.site / "counter-pages.json").unlink()
