@@ -30,6 +30,9 @@ HOT_HITS = 150
 OTHER_HITS_PER_PAGE = 10
 VISITORS = 40
 THREADS = 16
+# 190 hits, 16 at a time, over HTTP to a moto server: seconds of CPU each, so `make test` runs
+# them and `make test-fast` does not.
+pytestmark = pytest.mark.slow
 
 
 def read_then_write_hit(client, table, page_key, *, visitor, now):
