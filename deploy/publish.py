@@ -322,7 +322,10 @@ def _read_bucket(clients: Clients, bucket: str, options: PublishOptions) -> tupl
 
 def _walk_and_read(clients: Clients, bucket: str, output_dir: str | os.PathLike, options: PublishOptions) -> _Found:
     """Hash the build output while the bucket is read: the two overlap, the requests' round
-    trips hidden behind the hashing."""
+    trips hidden behind the hashing. The S3 client is made first, alone: made while the hashing
+    holds the interpreter, it would hold back the first request."""
+    with one_line_errors(bucket):
+        _ = clients.s3
     with ThreadPoolExecutor(max_workers=1) as reader:
         reading = reader.submit(_read_bucket, clients, bucket, options)
         try:
