@@ -11,9 +11,9 @@ import botocore.loaders
 import botocore.session
 import jinja2
 import pytest
+from hypothesis import settings
 from jinja2.bccache import Bucket, BytecodeCache
 from jinja2.utils import _PassArg
-from hypothesis import settings
 
 from deploy.site import build_site
 from deploy.targets import DEFAULT_REGION, PROJECT_ROOT
@@ -55,7 +55,10 @@ def _compiler_inputs(environment: jinja2.Environment, name: str | None) -> str:
     """Everything of an environment that Jinja's lexer, parser, optimiser and code generator
     read, so two environments compile a template alike only when this is equal."""
     autoescape = environment.autoescape(name) if callable(environment.autoescape) else environment.autoescape
-    named = lambda table: sorted((key, _callable_name(value), str(_PassArg.from_obj(value))) for key, value in table.items())
+
+    def named(table: dict) -> list:  # filters and tests: constant arguments are folded at compile time
+        return sorted((key, _callable_name(value), str(_PassArg.from_obj(value))) for key, value in table.items())
+
     return repr((
         type(environment), environment.code_generator_class, environment.undefined, environment.concat,
         environment.block_start_string, environment.block_end_string, environment.variable_start_string,
