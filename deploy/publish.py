@@ -715,9 +715,10 @@ def invalidate_pending(
 
 
 def save_state(clients: Clients, bucket: str, state: PublishState, saved: bytes) -> None:
-    if state.to_json() != saved:
+    body = state.to_json()
+    if body != saved:
         with one_line_errors(bucket):
-            write_state(clients.s3, bucket, state)
+            write_state(clients.s3, bucket, state, body=body)
 
 
 def finish(

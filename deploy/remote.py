@@ -326,16 +326,19 @@ def read_state(s3: Any, bucket: str) -> tuple[PublishState, str | None]:
     return state, etag
 
 
-def write_state(s3: Any, bucket: str, state: PublishState, read_at: str | None | bool = False) -> str:
-    """Write the state; return its new ETag. ``read_at``: the ETag the state was read at (None:
-    there was none), to write only if it is still the one in the bucket (ConditionalWrite
-    raised otherwise); False: write whatever is there."""
+def write_state(
+    s3: Any, bucket: str, state: PublishState, read_at: str | None | bool = False, body: bytes | None = None
+) -> str:
+    """Write the state (``body``: its JSON, when already made); return its new ETag.
+    ``read_at``: the ETag the state was read at (None: there was none), to write only if it is
+    still the one in the bucket (ConditionalWrite raised otherwise); False: write whatever is
+    there."""
     condition: dict[str, str] = {}
     if read_at is None:
         condition = {"IfNoneMatch": "*"}
     elif read_at is not False:
         condition = {"IfMatch": f'"{read_at}"'}
-    body = state.to_json()
+    body = state.to_json() if body is None else body
     try:
         result = s3.put_object(
             Bucket=bucket,
