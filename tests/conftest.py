@@ -7,6 +7,7 @@ import functools
 import hashlib
 from pathlib import Path
 
+import botocore.hooks
 import botocore.loaders
 import botocore.session
 import jinja2
@@ -28,17 +29,33 @@ settings.load_profile("full")
 
 @pytest.fixture(scope="session", autouse=True)
 def one_botocore_loader():
-    """Every botocore session of the run reads AWS's service models through one loader.
+    """Every botocore session of the run reads AWS's service models through one loader, and
+    spells its event names once.
 
     moto gives each ``mock_aws()`` a fresh boto3 default session, and the code under test makes
     sessions of its own; each new session's loader parses the endpoints and service JSON again
     (~0.2 s a client, most of a moto test's setup). A loader only reads files shipped with
     botocore and caches what it read, which is what one long-lived session does anyway; it is
     shared per data path, so a session pointed at other model files still reads those.
+
+    Each new session also works out the current name of each of the ~200 handlers it registers
+    from botocore's table of renamed events (~10 ms a session); the answer depends on the name
+    and that table only, so it is kept for the run.
     """
     shared = functools.cache(botocore.loaders.create_loader)
+    spell = botocore.hooks.EventAliaser._alias_event_name
+    spelt: dict[str, str] = {}
+
+    def alias_event_name(aliaser, event_name):
+        if aliaser._event_aliases is not botocore.hooks.EVENT_ALIASES:
+            return spell(aliaser, event_name)
+        if event_name not in spelt:
+            spelt[event_name] = spell(aliaser, event_name)
+        return spelt[event_name]
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(botocore.session, "create_loader", shared)
+        patch.setattr(botocore.hooks.EventAliaser, "_alias_event_name", alias_event_name)
         yield
 
 
