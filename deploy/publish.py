@@ -254,6 +254,8 @@ def publish(
             follow_pages_or_fail(clients, table, pages, options, summary)
             return finish(summary, clients, before, started, say)
 
+        if distribution_id and options.invalidate and (survey.stale_paths or survey.state.pending_invalidation):
+            clients.make_soon("cloudfront")
         with locked(clients, bucket, "publish", options, say) as lock:
             survey, pages, entry = _record_publish(
                 clients, bucket, table, distribution_id, survey, pages, manifest, options, progress, summary

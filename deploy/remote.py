@@ -110,13 +110,30 @@ class Clients:
         self.requests = RequestCounter()
         self._make = make
         self._clients: dict[str, Any] = {}
+        self._making = threading.Lock()
 
     def _get(self, service: str) -> Any:
-        if service not in self._clients:
-            client = self._make(service)
-            self.requests.attach(client)
-            self._clients[service] = client
-        return self._clients[service]
+        made = self._clients.get(service)
+        if made is not None:
+            return made
+        with self._making:  # one client per service, whichever thread asks first
+            if service not in self._clients:
+                client = self._make(service)
+                self.requests.attach(client)
+                self._clients[service] = client
+            return self._clients[service]
+
+    def make_soon(self, service: str) -> None:
+        """Make the client of ``service`` in the background (~35 ms of CPU for CloudFront's),
+        while this run waits on the network, rather than when it is first needed."""
+
+        def make() -> None:
+            try:
+                self._get(service)
+            except Exception:  # noqa: BLE001 - asked for again when needed, and reported then
+                pass
+
+        threading.Thread(target=make, daemon=True).start()
 
     @property
     def s3(self) -> Any:
