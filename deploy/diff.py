@@ -101,21 +101,37 @@ def file_digests(path: Path) -> tuple[str, str]:
     return md5.hexdigest(), sha256.hexdigest()
 
 
+def _small_file_digests(path: str) -> tuple[str, str]:
+    with open(path, "rb") as stream:
+        data = stream.read()
+    return hashlib.md5(data, usedforsecurity=False).hexdigest(), hashlib.sha256(data).hexdigest()
+
+
+_READ_AT_ONCE = 1 << 20  # smaller files are read in one call (nearly every file of a site)
+
+
 def walk_local(output_dir: str | os.PathLike) -> dict[str, LocalFile]:
-    """Every file under ``output_dir`` keyed by its slash-path, with digests and headers."""
+    """Every file under ``output_dir`` keyed by its slash-path, with digests and headers.
+    Folders linked to are not followed (as ``os.walk``); files linked to are read."""
     root = Path(output_dir)
     files: dict[str, LocalFile] = {}
-    for folder, _, names in os.walk(root):
-        for name in names:
-            path = Path(folder, name)
-            if not path.is_file():
-                continue
-            key = path.relative_to(root).as_posix()
-            if key in BOOKKEEPING_KEYS:
-                continue
-            md5, sha256 = file_digests(path)
-            headers = headers_for(key, (md5, sha256))
-            files[key] = LocalFile(key, path, path.stat().st_size, md5, sha256, headers)
+    folders = [(os.fspath(root), "")]
+    while folders:
+        folder, prefix = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append((entry.path, f"{prefix}{entry.name}/"))
+                    continue
+                if not entry.is_file():
+                    continue
+                key = prefix + entry.name
+                if key in BOOKKEEPING_KEYS:
+                    continue
+                size = entry.stat().st_size
+                path = Path(entry.path)
+                md5, sha256 = _small_file_digests(entry.path) if size < _READ_AT_ONCE else file_digests(path)
+                files[key] = LocalFile(key, path, size, md5, sha256, headers_for(key, (md5, sha256)))
     return dict(sorted(files.items()))
 
 
