@@ -179,9 +179,9 @@ class DevStack:
             probe.close()
 
     def _start_moto(self) -> str:
-        from moto.server import ThreadedMotoServer
+        from devstack.moto_server import AtomicMotoServer
 
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._moto = AtomicMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
         endpoint = f"http://{host}:{port}"

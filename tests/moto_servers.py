@@ -10,10 +10,13 @@ from contextlib import contextmanager
 
 from moto.server import ThreadedMotoServer
 
+from devstack.moto_server import AtomicMotoServer
+
 
 @contextmanager
-def running_moto_server(server_class: type[ThreadedMotoServer] = ThreadedMotoServer) -> Iterator[str]:
-    """Start ``server_class`` on a free port; yield its URL; empty moto and stop on exit."""
+def running_moto_server(server_class: type[ThreadedMotoServer] = AtomicMotoServer) -> Iterator[str]:
+    """Start ``server_class`` on a free port (by default moto with DynamoDB's atomic writes,
+    devstack.moto_server); yield its URL; empty moto and stop on exit."""
     # one werkzeug access-log line per request would dominate the run time
     werkzeug_log = logging.getLogger("werkzeug")
     level = werkzeug_log.level
