@@ -113,8 +113,13 @@ def _measure(work: Path, posts: int, rounds: int) -> list[Row]:
     port = _free_port()
     ours = _Process([str(BIN / "invoke"), "serve", "--port", str(port), "--content", str(site.content_dir)], r"is running at http://")
     anchor_output = work / "anchor-output"
+    # Each side watches a copy of its own: with one folder, every edit made for one side also
+    # set the other rebuilding, and pelican --autoreload misses an edit saved while it is
+    # rebuilding (it watches again only after the build), so the anchor's edit could be lost.
+    anchor_content = work / "anchor-content"
+    shutil.copytree(site.content_dir, anchor_content)
     anchor = _Process(
-        [str(BIN / "pelican"), str(site.content_dir), "-s", "pelicanconf.py", "-o", str(anchor_output), "--autoreload"],
+        [str(BIN / "pelican"), str(anchor_content), "-s", "pelicanconf.py", "-o", str(anchor_output), "--autoreload"],
         r"AutoReload Mode|Done: Processed",
     )
     ours_times, anchor_times = [], []
@@ -137,7 +142,7 @@ def _measure(work: Path, posts: int, rounds: int) -> list[Row]:
                 print(f"  round {number}: ours {ours_times[-1]:.2f} s", file=sys.stderr, flush=True)
                 time.sleep(0.5)
                 # The anchor: the same kind of edit on another post, Pelican rebuilding.
-                other = site.posts[(number * 37 + 11) % len(site.posts)]
+                other = anchor_content / site.posts[(number * 37 + 11) % len(site.posts)].relative_to(site.content_dir)
                 other_url, other_note = _post_url(other), f"Anchor edit in round {number}."
                 output_file = anchor_output / other_url.strip("/") / "index.html"
                 saved = time.perf_counter()
