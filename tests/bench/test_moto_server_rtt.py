@@ -62,5 +62,7 @@ def test_a_request_waiting_for_100_continue_pays_a_second_round_trip(moto):
     with moto.round_trip({"s3": RTT}):
         waited = _timed(lambda: s3.put_object(Bucket=BUCKET, Key="page.html", Body=b"<p>hello</p>"))
         plain = _timed(lambda: s3.head_object(Bucket=BUCKET, Key="page.html"))
-    assert waited >= 2 * RTT > plain
+    # Lower bounds only: the server's sleeps guarantee them, a loaded machine only adds to them.
+    assert waited >= 2 * RTT
+    assert plain >= RTT
 
