@@ -103,7 +103,7 @@ test: install tools browser
 # where PYTHONDONTWRITEBYTECODE is set (to the gitignored __pycache__ folders): without it each
 # worker recompiles every test module, and pytest rewrites its asserts, on every run (~2.5 s a worker).
 test-fast: install
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -m "not slow and not e2e" --hypothesis-profile=quick -n 2 --dist loadfile $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -m "not slow and not e2e" --hypothesis-profile=quick -n 2 --dist worksteal $(PYTEST_ARGS)
 
 # Flags go through PUBLISH_ARGS, e.g. make publish PUBLISH_ARGS="--dry-run --verbose".
 publish: install
