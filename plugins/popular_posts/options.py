@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from deploy.targets import DEFAULT_REGION, SOURCES
+from plugins.visitor_counter.keys import merge_options
 
 log = logging.getLogger("pelican.plugins.popular_posts")
 
@@ -20,31 +21,20 @@ DEFAULTS = {
 }
 
 
-def _valid(name: str, value) -> bool:
+def _fault(name: str, value) -> str | None:
+    """What ``value`` must be for option ``name``, or None when it will do."""
     if isinstance(value, bool) != isinstance(DEFAULTS[name], bool):
-        return False
+        return "true or false" if name == "enabled" else "a number, not true or false"
     if name == "count":
-        return isinstance(value, int) and value >= 1
+        return None if isinstance(value, int) and value >= 1 else "a whole number of at least 1"
     if name == "timeout":
-        return isinstance(value, (int, float)) and value > 0
-    return isinstance(value, type(DEFAULTS[name]))
+        return None if isinstance(value, (int, float)) and value > 0 else "a number of seconds above 0"
+    return None if isinstance(value, type(DEFAULTS[name])) else type(DEFAULTS[name]).__name__
 
 
 def read_options(settings: Mapping) -> dict:
     """Merge POPULAR_POSTS over the defaults; a bad value warns and falls back."""
-    given = settings.get("POPULAR_POSTS") or {}
-    if not isinstance(given, dict):
-        log.warning("POPULAR_POSTS must be a dict, got %s; using the defaults (off)", type(given).__name__)
-        given = {}
-    options = dict(DEFAULTS)
-    for name, value in given.items():
-        if name not in DEFAULTS:
-            log.warning("POPULAR_POSTS: unknown option %r ignored", name)
-        elif not _valid(name, value):
-            log.warning("POPULAR_POSTS[%r] cannot be %r; using %r", name, value, DEFAULTS[name])
-        else:
-            options[name] = value
-    return options
+    return merge_options(settings, "POPULAR_POSTS", DEFAULTS, _fault, log)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from counter_lambda.pagekey import normalise_page_key
@@ -25,25 +27,41 @@ DEFAULTS = {
 SCRIPT_SOURCE = Path(__file__).with_name("static") / "counter.js"
 
 
-def read_options(settings: dict) -> dict:
-    """Merge VISITOR_COUNTER over the defaults; a bad value warns and falls back."""
-    given = settings.get("VISITOR_COUNTER") or {}
+def merge_options(
+    settings: Mapping,
+    setting: str,
+    defaults: dict,
+    fault: Callable[[str, Any], str | None],
+    logger: logging.Logger = log,
+) -> dict:
+    """Merge the dict setting ``setting`` over ``defaults``. A setting that is not a dict, an
+    unknown option, or a value ``fault`` finds fault with (its answer says what the value must
+    be) is a warning on ``logger``, and the default stands."""
+    given = settings.get(setting) or {}
     if not isinstance(given, dict):
-        log.warning("VISITOR_COUNTER must be a dict, got %r; using the defaults", type(given).__name__)
+        logger.warning("%s must be a dict, got %s; using the defaults", setting, type(given).__name__)
         given = {}
-    options = dict(DEFAULTS)
+    options = dict(defaults)
     for name, value in given.items():
-        if name not in DEFAULTS:
-            log.warning("VISITOR_COUNTER: unknown option %r ignored", name)
+        if name not in defaults:
+            logger.warning("%s: unknown option %r ignored", setting, name)
             continue
-        expected = type(DEFAULTS[name])
-        if not isinstance(value, expected):
-            log.warning(
-                "VISITOR_COUNTER[%r] must be %s, got %r; using %r",
-                name, expected.__name__, value, DEFAULTS[name],
-            )
+        wanted = fault(name, value)
+        if wanted:
+            logger.warning("%s[%r] must be %s, got %r; using %r", setting, name, wanted, value, defaults[name])
             continue
         options[name] = value
+    return options
+
+
+def _fault(name: str, value: Any) -> str | None:
+    expected = type(DEFAULTS[name])
+    return None if isinstance(value, expected) else expected.__name__
+
+
+def read_options(settings: dict) -> dict:
+    """Merge VISITOR_COUNTER over the defaults; a bad value warns and falls back."""
+    options = merge_options(settings, "VISITOR_COUNTER", DEFAULTS, _fault)
     api_path = options["api_path"]
     if not api_path.startswith("/") or "//" in api_path:
         log.warning("VISITOR_COUNTER['api_path'] must be a same-origin path like /api/hits, got %r; using the default", api_path)
