@@ -274,13 +274,19 @@ def publish(
 
 
 @dataclass
-class _Survey:
-    """What publish found in the bucket and plans to do about it."""
+class _Found:
+    """The build output and the bucket as publish found them, before any planning."""
 
     local: dict[str, LocalFile]
     remote: dict[str, RemoteObject]
     state: PublishState
     state_etag: str | None
+
+
+@dataclass
+class _Survey(_Found):
+    """What publish found in the bucket and plans to do about it."""
+
     saved_state: bytes
     plan: Plan
     stale_paths: list[str]
@@ -301,16 +307,6 @@ def _walk_local(output_dir: str | os.PathLike) -> dict[str, LocalFile]:
     if not local:
         raise PlanRefused(f"{output_dir} holds no files: nothing to publish (build first?)")
     return local
-
-
-@dataclass
-class _Found:
-    """The build output and the bucket as publish found them, before any planning."""
-
-    local: dict[str, LocalFile]
-    remote: dict[str, RemoteObject]
-    state: PublishState
-    state_etag: str | None
 
 
 def _read_bucket(clients: Clients, bucket: str, options: PublishOptions) -> tuple[dict[str, RemoteObject], PublishState, str | None]:
