@@ -87,11 +87,6 @@ def history_to_entries(history: list[HistoryEntry]) -> list[dict[str, Any]]:
     return [entry.to_document() for entry in trimmed(history)]
 
 
-def history_to_json(history: list[HistoryEntry]) -> bytes:
-    document = {"version": 1, "entries": history_to_entries(history)}
-    return json.dumps(document, separators=(",", ":")).encode()
-
-
 def history_from_json(data: bytes) -> list[HistoryEntry]:
     """The history in a document of its own (``HISTORY_KEY``, as buckets published before the
     history moved into the publish state keep it)."""
