@@ -20,18 +20,21 @@ from counter_lambda.pagekey import PageKeyError
 from deploy.site import BuildProblem, ProblemList, display_path, run_build, settings_path
 from deploy.wording import counted
 from plugins.visitor_counter.keys import page_key_for, site_path_prefix
+from shared.edge_rules import (
+    CLOUDFRONT_FUNCTION_MAX_BYTES,
+    CSP_FILE,
+    REDIRECTS_FILE,
+    AuthorFileError,
+    edge_rules_from,
+    load_csp_additions,
+    load_redirects,
+    render_viewer_request,
+)
 
 from .csp import Policy
 from .documents import Document, documents_collected
 from .html import ContentScan, scan_content
 from .imagesize import image_size
-from .redirects import (
-    CLOUDFRONT_FUNCTION_MAX_BYTES,
-    REDIRECTS_FILE,
-    RedirectsError,
-    load_redirects,
-    render_viewer_request,
-)
 
 # Pelican's reasons for not reading a file, and what the author should write instead.
 _READ_HINTS = (
@@ -67,6 +70,7 @@ def check_site(
     overrides: dict | None = None,
     content_path: str | os.PathLike | None = None,
     redirects_file: Path = REDIRECTS_FILE,
+    csp_file: Path = CSP_FILE,
 ) -> CheckReport:
     """Build with ``settings_file`` into ``output_path`` (a scratch folder, removed after, when
     None) and check the result. Never raises for a problem of the site: it is in the report."""
@@ -79,7 +83,7 @@ def check_site(
         report = CheckReport(output=output if output_path is not None else None)
         report.posts = sum(d.kind == "post" for d in documents)
         report.pages = sum(d.kind == "page" for d in documents)
-        site = Site(build.output, build.settings, documents, redirects_file)
+        site = Site(build.output, build.settings, documents, redirects_file, csp_file)
         problems = [p for p in build.problems if not any(e.match(p.message) for e in _EXPLAINED)]
         problems = [_with_hint(p) for p in problems]
         if build.settings:
@@ -101,15 +105,17 @@ def check_site(
             problems += check_inline_code(site)
             problems += check_held_back(site)
             problems += check_redirects(site)
+            problems += check_csp_additions(site)
     report.problems = sorted(problems, key=lambda p: (p.file or "", p.line or 0, p.level, p.message))
     report.seconds = time.perf_counter() - started
     return report
 
 
 class Site:
-    """What the rules look at: the documents, the files the build wrote, the settings, redirects."""
+    """What the rules look at: the documents, the files the build wrote, the settings, and the
+    edge's rules with the author's redirects and CSP additions."""
 
-    def __init__(self, output: Path, settings: dict, documents: list[Document], redirects_file: Path):
+    def __init__(self, output: Path, settings: dict, documents: list[Document], redirects_file: Path, csp_file: Path):
         self.output = output
         self.settings = settings
         self.documents = documents
@@ -118,11 +124,11 @@ class Site:
         self.host = (urlsplit(self.site_url).hostname or "").lower()
         self.files = {p.relative_to(output).as_posix() for p in output.rglob("*") if p.is_file()} if output.is_dir() else set()
         self.redirects_file = redirects_file
-        try:
-            self.redirects, self.redirects_problem = load_redirects(redirects_file), None
-        except RedirectsError as error:
-            self.redirects, self.redirects_problem = {}, error
-        self.policy = Policy()
+        self.csp_file = csp_file
+        self.redirects, self.redirects_problem = _author_file(load_redirects, redirects_file)
+        csp_additions, self.csp_problem = _author_file(load_csp_additions, csp_file)
+        self.edge_rules = edge_rules_from(self.redirects, csp_additions)
+        self.policy = Policy(self.edge_rules.content_security_policy)
         self._scans: dict[int, ContentScan] = {}
 
     def scan(self, document: Document) -> ContentScan:
@@ -347,13 +353,27 @@ def check_redirects(site: Site) -> list[BuildProblem]:
             problems.append(BuildProblem(shown, line, f'"{old}" redirects in a loop', "error"))
         elif new_path is not None and not site.serves(unquote(new_path)):
             problems.append(BuildProblem(shown, line, f'"{old}" redirects to {new}, which the build does not produce', "error"))
-    size = len(render_viewer_request(site.redirects).encode("utf-8"))
+    size = len(render_viewer_request(site.edge_rules).encode("utf-8"))
     if size > CLOUDFRONT_FUNCTION_MAX_BYTES:
         problems.append(BuildProblem(shown, None, (
             f"{len(site.redirects)} redirects make the CloudFront Function {size:,} bytes, above CloudFront's "
             f"{CLOUDFRONT_FUNCTION_MAX_BYTES:,}-byte limit (terraform apply would fail): keep only the "
             f"URLs that still get visits, or keep the old URL scheme (docs/migrating.md)"), "error"))
     return problems
+
+
+def check_csp_additions(site: Site) -> list[BuildProblem]:
+    if site.csp_problem is None:
+        return []
+    return [BuildProblem(display_path(site.csp_file), site.csp_problem.line, f"CSP additions: {site.csp_problem}", "error")]
+
+
+def _author_file(load, path: Path) -> tuple[dict, AuthorFileError | None]:
+    """What an author's file holds, or nothing and why it cannot be read."""
+    try:
+        return load(path), None
+    except AuthorFileError as error:
+        return {}, error
 
 
 def _aware(moment: datetime) -> datetime:

@@ -1,20 +1,17 @@
 """The site's Content-Security-Policy, read as a browser enforces it: what content it blocks.
 
-The policy is the one the local edge sends, which tests/devstack holds equal to the policy
-terraform/cdn.tf gives CloudFront: the check warns about exactly what production would block.
+The check is given the header CloudFront and the local edge send (``shared.edge_rules``: the
+project's rules with the author's ``csp.json``), so it warns about exactly what production
+would block.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from devstack.edge import SECURITY_HEADERS
-
-SITE_POLICY = SECURITY_HEADERS["Content-Security-Policy"]
-
 
 class Policy:
-    def __init__(self, header: str = SITE_POLICY):
+    def __init__(self, header: str):
         self.header = header
         self.directives: dict[str, list[str]] = {}
         for part in header.split(";"):

@@ -1,14 +1,16 @@
 """The local edge: serves the site bucket as our CloudFront distribution does and routes
 ``/api/*`` to the counter handler as API Gateway (HTTP API, payload 2.0) would.
 
-What it reproduces from the Terraform stack, so that what works locally works in production:
+What it reproduces from the Terraform stack, so that what works locally works in production,
+its values read from the same source as Terraform's (``shared/edge_rules.json`` with the
+author's ``redirects.json`` and ``csp.json``, through :mod:`shared.edge_rules`):
 - the viewer-request CloudFront Function (``terraform/functions/viewer_request.js``): directory
-  URLs to ``index.html``, ``www.`` to the apex, the author's ``redirects.json``;
+  URLs to the index document, ``www.`` to the apex, the author's redirects;
   :func:`viewer_request` follows the same table of cases (``tests/data/url_rewrite_cases.json``);
 - the S3 origin through OAC: objects with their stored Content-Type and Cache-Control, a missing
-  key answers 404 with ``/404.html`` (the distribution's custom error response);
+  key answers 404 with the not-found page (the distribution's custom error response);
 - the response-headers policy (CSP, HSTS, nosniff, referrer policy, frame options and its
-  custom ``Permissions-Policy``);
+  custom headers);
 - the ``/api/*`` behaviour: no caching, the request handed to the Lambda handler as an
   API Gateway v2 event, its response returned as is.
 
@@ -37,8 +39,8 @@ from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.task import ErrorTask, WSGITask
 
-from contentcheck.redirects import current_redirects
 from deploy.objects import BOOKKEEPING_KEYS
+from shared.edge_rules import EdgeRules, LiveEdgeRules
 
 from devstack.livereload import (
     DEV_PREFIX,
@@ -73,23 +75,8 @@ _FRAMING_HEADERS = frozenset({
     "content-length", "connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
     "te", "trailers", "transfer-encoding", "upgrade",
 })
-NOT_FOUND_PAGE = "404.html"
 # Keys the bucket policy denies to CloudFront (terraform/site.tf): publish's bookkeeping.
 PRIVATE_KEYS = BOOKKEEPING_KEYS
-
-# The same headers the distribution's response-headers policy adds (terraform/cdn.tf).
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-    ),
-    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "X-Frame-Options": "DENY",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-}
-_POLICY_HEADER_NAMES = frozenset(name.lower() for name in SECURITY_HEADERS)
 
 # Bodies API Gateway passes through as text; anything else arrives base64-encoded.
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded")
@@ -103,6 +90,7 @@ class Rewrite:
 @dataclass(frozen=True)
 class Redirect:
     location: str
+    cache_control: str
     status: int = 301
 
 
@@ -116,16 +104,15 @@ def raw_query_parameters(raw_query: str) -> dict[str, list[str]]:
 
 
 def viewer_request(
+    rules: EdgeRules,
     host: str,
     uri: str,
     querystring: dict[str, str | list[str]] | None = None,
-    redirects: dict[str, str] | None = None,
 ) -> Rewrite | Redirect:
     """The CloudFront Function's rules, in Python: redirect ``www.`` to the apex, then a URI in
-    the redirects table to its new URL, else rewrite.
+    the author's redirects table to its new URL, else rewrite to the index document.
 
     ``querystring`` maps names to a value or a list of values, percent-encoded as received.
-    ``redirects`` is the author's table (old path -> new URL); None reads ``redirects.json``.
     """
     host = (host or "").lower()
     pairs = [
@@ -135,14 +122,13 @@ def viewer_request(
     ]
     query = "?" + "&".join(pairs) if pairs else ""
     if host.startswith("www."):
-        return Redirect(f"https://{host[4:]}{uri}{query}")
-    table = current_redirects() if redirects is None else redirects
-    if uri in table:
-        return Redirect(table[uri] + query)
+        return Redirect(f"https://{host[4:]}{uri}{query}", rules.redirect_cache_control)
+    if uri in rules.redirects:
+        return Redirect(rules.redirects[uri] + query, rules.redirect_cache_control)
     if uri.endswith("/"):
-        return Rewrite(uri + "index.html")
+        return Rewrite(uri + rules.index_document)
     if "." not in uri.rsplit("/", 1)[-1]:
-        return Rewrite(uri + "/index.html")
+        return Rewrite(f"{uri}/{rules.index_document}")
     return Rewrite(uri)
 
 
@@ -284,10 +270,20 @@ class EdgeApp:
     """The edge's behaviours as a WSGI application: ``/api/*`` to the handler, ``/_dev/*`` to
     the preview channel, everything else the site through the viewer-request function."""
 
-    def __init__(self, origin: SiteOrigin, api_handler: LambdaHandler, preview: PreviewChannel | None = None):
+    def __init__(
+        self,
+        origin: SiteOrigin,
+        api_handler: LambdaHandler,
+        preview: PreviewChannel | None = None,
+        rules: LiveEdgeRules | None = None,
+    ):
         self.origin = origin
         self.api_handler = api_handler
         self.preview = preview
+        self.rules = rules or LiveEdgeRules()
+
+    def with_security_headers(self, headers: dict[str, str]) -> dict[str, str]:
+        return with_security_headers(self.rules.current(), headers)
 
     def __call__(self, environ: dict, start_response):
         started = time.perf_counter()
@@ -327,7 +323,7 @@ class EdgeApp:
         # The server already refused bodies over MAX_API_BODY (API Gateway's 413).
         body = request.read_body()
         if request.raw_path not in API_ROUTES:
-            return api_gateway_answer(HTTPStatus.NOT_FOUND, "Not Found")
+            return api_gateway_answer(self.rules.current(), HTTPStatus.NOT_FOUND, "Not Found")
         event = api_gateway_event(
             request.method, request.raw_path, request.raw_query, request.headers, body,
             request.client_ip, request.host,
@@ -336,30 +332,31 @@ class EdgeApp:
             result = self.api_handler(event, None)
         except Exception:
             log.exception("edge: the counter handler raised")
-            return api_gateway_answer(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal Server Error")
+            return api_gateway_answer(self.rules.current(), HTTPStatus.INTERNAL_SERVER_ERROR, "Internal Server Error")
         status, headers, payload = _lambda_response(result)
         # /api/* has the same response-headers policy as the site (cdn.tf).
-        return Answer(status, with_security_headers(headers), payload)
+        return Answer(status, self.with_security_headers(headers), payload)
 
     # --- the site: viewer-request function, then the bucket ----------------------------------
 
     def _site(self, request: EdgeRequest) -> Answer:
-        decision = viewer_request(request.host, request.raw_path, raw_query_parameters(request.raw_query))
+        rules = self.rules.current()
+        decision = viewer_request(rules, request.host, request.raw_path, raw_query_parameters(request.raw_query))
         if isinstance(decision, Redirect):
-            return Answer(decision.status, {"Location": decision.location})
+            return Answer(decision.status, {"Location": decision.location, "Cache-Control": decision.cache_control})
         key = unquote(decision.uri).lstrip("/")
         readable = key and key not in PRIVATE_KEYS
         # A preview page carries the build generation it was served at: never answer 304.
         validator = None if self.preview is not None else request.headers.get("if-none-match")
         found = self.origin.get(key, validator) if readable else None
         if found is None:
-            page = self.origin.get(NOT_FOUND_PAGE)
+            page = self.origin.get(rules.not_found_page.lstrip("/"))
             if page is None:
                 return Answer(HTTPStatus.NOT_FOUND, {"Content-Type": "text/plain"}, b"404 not found\n")
             _, headers, body = page
-            return Answer(HTTPStatus.NOT_FOUND, with_security_headers(headers), self._previewed(headers, body))
+            return Answer(HTTPStatus.NOT_FOUND, with_security_headers(rules, headers), self._previewed(headers, body))
         status, headers, body = found
-        return Answer(status, with_security_headers(headers), self._previewed(headers, body))
+        return Answer(status, with_security_headers(rules, headers), self._previewed(headers, body))
 
     def _previewed(self, headers: dict[str, str], body: bytes) -> bytes:
         if self.preview is None or not headers.get("Content-Type", "").startswith("text/html"):
@@ -371,7 +368,7 @@ class EdgeApp:
     def _dev(self, request: EdgeRequest) -> Answer:
         preview = self.preview
         if request.raw_path == EVENTS_PATH and request.method == "GET":
-            headers = with_security_headers({"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
+            headers = self.with_security_headers({"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
             return Answer(200, headers, _event_stream(preview, request.client_gone))
         if request.raw_path == STATUS_PATH:
             return Answer(200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(preview.status()).encode())
@@ -379,7 +376,7 @@ class EdgeApp:
         if asset is None:
             return Answer(HTTPStatus.NOT_FOUND, {"Content-Type": "text/plain"}, b"404 not found\n")
         content_type, body = asset
-        return Answer(200, with_security_headers({"Content-Type": content_type, "Cache-Control": "no-store"}), body)
+        return Answer(200, self.with_security_headers({"Content-Type": content_type, "Cache-Control": "no-store"}), body)
 
 
 def _event_stream(preview: PreviewChannel, client_gone: Callable[[], bool]) -> Iterator[bytes]:
@@ -400,9 +397,9 @@ def _event_stream(preview: PreviewChannel, client_gone: Callable[[], bool]) -> I
             yield b": keep-alive\n\n"
 
 
-def api_gateway_answer(status: int, message: str) -> Answer:
+def api_gateway_answer(rules: EdgeRules, status: int, message: str) -> Answer:
     """API Gateway's own answers (not the Lambda's): they pass the same response-headers policy."""
-    return Answer(status, with_security_headers({"Content-Type": "application/json"}), json.dumps({"message": message}).encode())
+    return Answer(status, with_security_headers(rules, {"Content-Type": "application/json"}), json.dumps({"message": message}).encode())
 
 
 def _reason(status: int) -> str:
@@ -418,11 +415,12 @@ class _EdgeErrorTask(ErrorTask):
 
     def execute(self):
         error = self.request.error
+        rules = self.channel.server.application.rules.current()
         # No path when the request line itself was malformed.
         if (getattr(self.request, "path", None) or "").startswith(API_PREFIX):
-            answer = api_gateway_answer(error.code, error.reason)
+            answer = api_gateway_answer(rules, error.code, error.reason)
         else:
-            answer = Answer(error.code, with_security_headers({"Content-Type": "text/plain; charset=utf-8"}),
+            answer = Answer(error.code, with_security_headers(rules, {"Content-Type": "text/plain; charset=utf-8"}),
                             f"{error.code} {error.reason.lower()}: {error.body}\n".encode())
         self.status = f"{error.code} {error.reason}"
         self.response_headers.extend(answer.headers.items())
@@ -448,9 +446,16 @@ class EdgeServer:
     lengths, bad chunks and lowercase methods are a 400 before any handler runs), decodes chunked
     bodies, closes idle connections, and listens with a deep backlog and Nagle off."""
 
-    def __init__(self, address, origin: SiteOrigin, api_handler: LambdaHandler, preview: PreviewChannel | None = None):
+    def __init__(
+        self,
+        address,
+        origin: SiteOrigin,
+        api_handler: LambdaHandler,
+        preview: PreviewChannel | None = None,
+        rules: LiveEdgeRules | None = None,
+    ):
         host, port = address
-        self.app = EdgeApp(origin, api_handler, preview)
+        self.app = EdgeApp(origin, api_handler, preview, rules)
         # Binds here: a taken port raises OSError at once.
         self._server = waitress.create_server(
             self.app,
@@ -530,11 +535,13 @@ class EdgeServer:
         self.shutdown()
 
 
-def with_security_headers(headers: dict[str, str]) -> dict[str, str]:
+def with_security_headers(rules: EdgeRules, headers: dict[str, str]) -> dict[str, str]:
     """The origin's headers with the policy's added, replacing any of the same name (every
     header of the policy has ``override = true``)."""
-    kept = {name: value for name, value in headers.items() if name.lower() not in _POLICY_HEADER_NAMES}
-    return {**kept, **SECURITY_HEADERS}
+    policy = rules.security_headers()
+    names = {name.lower() for name in policy}
+    kept = {name: value for name, value in headers.items() if name.lower() not in names}
+    return {**kept, **policy}
 
 
 def _lambda_response(result) -> tuple[int, dict[str, str], bytes]:
@@ -550,8 +557,13 @@ def _lambda_response(result) -> tuple[int, dict[str, str], bytes]:
 
 
 def start_edge(
-    host: str, port: int, origin: SiteOrigin, api_handler: LambdaHandler, preview: PreviewChannel | None = None
+    host: str,
+    port: int,
+    origin: SiteOrigin,
+    api_handler: LambdaHandler,
+    preview: PreviewChannel | None = None,
+    rules: LiveEdgeRules | None = None,
 ) -> tuple[EdgeServer, threading.Thread]:
     """Bind (raising OSError when the port is taken) and serve in a background thread."""
-    server = EdgeServer((host, port), origin, api_handler, preview)
+    server = EdgeServer((host, port), origin, api_handler, preview, rules)
     return server, server.start()

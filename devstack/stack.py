@@ -47,6 +47,7 @@ from devstack.edge import EdgeServer, SiteOrigin, start_edge
 from devstack.livereload import PreviewChannel
 from devstack.provision import Provisioned, StackNames, provision
 from devstack.rebuild import PreviewSources, Rebuild, SiteWatcher, changed_url_paths
+from shared.edge_rules import LiveEdgeRules
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,8 @@ class DevStack:
     overrides: dict = field(default_factory=dict)  # Pelican settings on top of the file's
     live: bool = False  # watch, rebuild, republish, reload open pages
     say: Callable[[str], None] = print  # where the live preview reports each rebuild
+    # The edge's rules (shared/edge_rules.json, the author's redirects.json and csp.json).
+    edge_rules: LiveEdgeRules = field(default_factory=LiveEdgeRules)
 
     def __post_init__(self):
         self._moto = None
@@ -117,7 +120,7 @@ class DevStack:
         handler = self._counter_handler()
         try:
             self.edge, _ = start_edge(
-                self.host, self.port, SiteOrigin(self.s3, self.names.bucket), handler, self.preview
+                self.host, self.port, SiteOrigin(self.s3, self.names.bucket), handler, self.preview, self.edge_rules
             )
         except OSError as error:
             self.stop()

@@ -1,4 +1,5 @@
 # CloudFront: the site from S3 through OAC, /api/* to the counter API, security headers on both.
+# The rules' values (URL rewriting, redirects, headers, CSP) come from edge_rules.tf.
 data "aws_cloudfront_cache_policy" "caching_optimized" {
   name = "Managed-CachingOptimized"
 }
@@ -16,17 +17,6 @@ data "aws_cloudfront_origin_request_policy" "all_viewer_except_host_header" {
 locals {
   site_origin_id = "site-bucket"
   api_origin_id  = "counter-api"
-
-  content_security_policy = join("; ", [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "connect-src 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-  ])
 }
 
 resource "aws_cloudfront_origin_access_control" "site" {
@@ -35,18 +25,6 @@ resource "aws_cloudfront_origin_access_control" "site" {
   origin_access_control_origin_type = "s3"
   signing_behavior                  = "always"
   signing_protocol                  = "sigv4"
-}
-
-# The author's redirects table (old path -> new URL, docs/migrating.md), optional, goes into the
-# function's code in place of its empty table: one lookup per request, no extra service.
-locals {
-  redirects_file = "${path.module}/../redirects.json"
-  redirects      = fileexists(local.redirects_file) ? jsondecode(file(local.redirects_file)) : {}
-  viewer_request_code = replace(
-    file("${path.module}/functions/viewer_request.js"),
-    "var REDIRECTS = {};",
-    "var REDIRECTS = ${jsonencode(local.redirects)};",
-  )
 }
 
 resource "aws_cloudfront_function" "viewer_request" {
@@ -71,9 +49,9 @@ resource "aws_cloudfront_response_headers_policy" "security" {
 
   security_headers_config {
     strict_transport_security {
-      access_control_max_age_sec = 63072000
-      include_subdomains         = true
-      preload                    = false
+      access_control_max_age_sec = local.edge_headers.strict_transport_security.max_age_seconds
+      include_subdomains         = local.edge_headers.strict_transport_security.include_subdomains
+      preload                    = local.edge_headers.strict_transport_security.preload
       override                   = true
     }
 
@@ -87,21 +65,25 @@ resource "aws_cloudfront_response_headers_policy" "security" {
     }
 
     frame_options {
-      frame_option = "DENY"
+      frame_option = local.edge_headers.frame_options
       override     = true
     }
 
     referrer_policy {
-      referrer_policy = "strict-origin-when-cross-origin"
+      referrer_policy = local.edge_headers.referrer_policy
       override        = true
     }
   }
 
   custom_headers_config {
-    items {
-      header   = "Permissions-Policy"
-      value    = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
-      override = true
+    dynamic "items" {
+      for_each = local.edge_headers.custom_headers
+
+      content {
+        header   = items.key
+        value    = items.value
+        override = true
+      }
     }
   }
 }
@@ -115,7 +97,7 @@ resource "aws_cloudfront_distribution" "site" {
   enabled             = true
   comment             = "${var.project_name}: ${var.domain_name}"
   aliases             = [var.domain_name, local.www_domain_name]
-  default_root_object = "index.html"
+  default_root_object = local.edge_rules.viewer_request.index_document
   http_version        = "http2and3"
   is_ipv6_enabled     = true
   price_class         = var.price_class
@@ -181,7 +163,7 @@ resource "aws_cloudfront_distribution" "site" {
   custom_error_response {
     error_code            = 403
     response_code         = 404
-    response_page_path    = "/404.html"
+    response_page_path    = local.edge_rules.not_found_page
     error_caching_min_ttl = 60
   }
 

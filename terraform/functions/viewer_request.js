@@ -2,13 +2,14 @@
 // - www.<apex> answers 301 to https://<apex><uri>?<query>, the query string kept as received;
 // - a URI in the author's redirects table (redirects.json, old path -> new URL) answers 301 to
 //   the new URL, the query string kept;
-// - a URI ending in "/" gets "index.html", one whose last segment has no "." gets "/index.html",
-//   so S3 serves the page Pelican wrote at <path>/index.html.
+// - a URI ending in "/" gets the index document, one whose last segment has no "." gets
+//   "/" + the index document, so S3 serves the page Pelican wrote at <path>/index.html.
 // tests/data/url_rewrite_cases.json is the shared table this and devstack/edge.py are tested on.
 
-// Terraform replaces this line with the table from redirects.json (terraform/cdn.tf); the
+// Terraform replaces this line with the rules (index_document, redirect_cache_control,
+// redirects) from shared/edge_rules.json and redirects.json (terraform/edge_rules.tf); the
 // content check renders it the same way to hold the code under CloudFront's 10 KB limit.
-var REDIRECTS = {};
+var RULES = {};
 
 function queryString(querystring) {
   var parts = [];
@@ -32,27 +33,27 @@ function handler(event) {
       statusDescription: 'Moved Permanently',
       headers: {
         location: { value: 'https://' + host.slice(4) + request.uri + queryString(request.querystring) },
-        'cache-control': { value: 'max-age=3600' },
+        'cache-control': { value: RULES.redirect_cache_control },
       },
     };
   }
 
-  if (Object.prototype.hasOwnProperty.call(REDIRECTS, request.uri)) {
+  if (Object.prototype.hasOwnProperty.call(RULES.redirects, request.uri)) {
     return {
       statusCode: 301,
       statusDescription: 'Moved Permanently',
       headers: {
-        location: { value: REDIRECTS[request.uri] + queryString(request.querystring) },
-        'cache-control': { value: 'max-age=3600' },
+        location: { value: RULES.redirects[request.uri] + queryString(request.querystring) },
+        'cache-control': { value: RULES.redirect_cache_control },
       },
     };
   }
 
   var uri = request.uri;
   if (uri.charAt(uri.length - 1) === '/') {
-    request.uri = uri + 'index.html';
+    request.uri = uri + RULES.index_document;
   } else if (uri.slice(uri.lastIndexOf('/') + 1).indexOf('.') === -1) {
-    request.uri = uri + '/index.html';
+    request.uri = uri + '/' + RULES.index_document;
   }
   return request;
 }

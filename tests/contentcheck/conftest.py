@@ -22,14 +22,19 @@ GOOD_POST = """
 @pytest.fixture
 def checked(tmp_path):
     """Write a blog (path under content/ -> text; a good post is always there), run the check on
-    it and return the report; ``redirects`` is the redirects table's text, if any."""
+    it and return the report; ``redirects`` is the redirects table's text, ``csp`` the CSP
+    additions' text (csp.json), if any."""
 
-    def check(files: dict[str, str | bytes], redirects: str | None = None, **overrides) -> CheckReport:
+    def check(files: dict[str, str | bytes], redirects: str | None = None, csp: str | None = None, **overrides) -> CheckReport:
         content = write_blog(tmp_path / "content", {"posts/good.md": GOOD_POST, **files})
         table = tmp_path / "redirects.json"
         if redirects is not None:
             table.write_text(redirects, encoding="utf-8")
-        return check_site("pelicanconf.py", overrides=overrides or None, content_path=content, redirects_file=table)
+        additions = tmp_path / "csp.json"
+        if csp is not None:
+            additions.write_text(csp, encoding="utf-8")
+        return check_site("pelicanconf.py", overrides=overrides or None, content_path=content,
+                          redirects_file=table, csp_file=additions)
 
     return check
 

@@ -142,6 +142,36 @@ def test_inline_code_and_other_origins_the_csp_blocks_are_warnings(checked):
     ]
 
 
+def test_sources_the_author_adds_in_csp_json_are_not_warned_about(checked):
+    """csp.json is what CloudFront and the local edge send too (tests/terraform/test_edge_rules_agree.py)."""
+    post = """
+        Title: Embeds
+        Date: 2026-01-07
+        Slug: embeds
+
+        ![remote](https://images.example.com/x.png){: width="10" height="10"}
+
+        <iframe src="https://video.example.com/embed/1"></iframe>
+
+        <iframe src="https://other.example.net/embed/2"></iframe>
+        """
+    additions = '{"frame-src": ["https://video.example.com"], "img-src": ["https://images.example.com"]}'
+    report = checked({"posts/embeds.md": post}, csp=additions)
+    assert shown(report) == [
+        "content/posts/embeds.md:9: warning: <iframe> from https://other.example.net is blocked by the site's "
+        "Content-Security-Policy (frame-src 'self' https://video.example.com): readers see nothing; put the file "
+        "under content/ and link it with {static}",
+    ]
+
+
+def test_an_unreadable_csp_json_is_an_error(checked):
+    report = checked({}, csp='{"frame-src": "https://video.example.com"}')
+    assert [problem.message for problem in report.errors] == [
+        'CSP additions: must be one JSON object of "directive": ["source", ...], '
+        'e.g. {"frame-src": ["https://www.youtube-nocookie.com"]}'
+    ]
+
+
 def test_drafts_and_future_posts_are_warnings_saying_when_they_go_live(checked):
     report = checked({
         "posts/draft.md": "Title: Draft\nDate: 2026-01-08\nStatus: draft\nSlug: draft\n\nx\n",

@@ -10,12 +10,12 @@ import urllib.request
 
 import pytest
 
-from contentcheck import redirects
 from contentcheck.check import check_site
 from deploy.diff import url_paths
 from deploy.publish import publish
 from deploy.site import build_site
 from devstack.stack import DevStack
+from shared.edge_rules import LiveEdgeRules
 
 pytestmark = pytest.mark.slow
 
@@ -64,15 +64,15 @@ def test_the_authors_two_posts_check_with_one_useful_warning(own_content):
 
 @pytest.mark.parametrize("scheme", SCHEMES, ids=list(SCHEMES))
 def test_the_authors_blog_is_built_published_and_served_with_its_counter(
-    scheme, own_content, tmp_path, aws_credentials, monkeypatch
+    scheme, own_content, tmp_path, aws_credentials
 ):
     settings, first, second = SCHEMES[scheme]
     table = tmp_path / "redirects.json"
     table.write_text(json.dumps({"/2019/05/first-week.html": first}), encoding="utf-8")
-    monkeypatch.setattr(redirects, "REDIRECTS_FILE", table)
     overrides = {**IDENTITY, **settings}
     output = tmp_path / "output"
-    with DevStack(port=0, output_dir=output, content_path=own_content, overrides=overrides) as stack:
+    rules = LiveEdgeRules(redirects_file=table, csp_file=tmp_path / "csp.json")
+    with DevStack(port=0, output_dir=output, content_path=own_content, overrides=overrides, edge_rules=rules) as stack:
         status, home, _ = get(f"{stack.url}/")
         assert status == 200 and "Sam Writes Things" in home and "Sam Rivera" in home
         assert "Field Notes" not in home and "Ada Lovelace" not in home, "nothing of the sample settings"

@@ -6,9 +6,9 @@ import pytest
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from deploy.targets import PROJECT_ROOT
 from devstack.edge import SiteOrigin, start_edge
 from devstack.provision import StackNames, provision
+from shared.edge_rules import LiveEdgeRules, edge_rules_from
 
 NAMES = StackNames()
 # What the edge fixture's bucket holds: key -> (body, Content-Type, Cache-Control).
@@ -22,7 +22,7 @@ EDGE_PAGES = ["/", "/posts/hello/"]
 
 
 @pytest.fixture
-def edge(monkeypatch):
+def edge(monkeypatch, tmp_path):
     """The local edge on a free port in front of a moto bucket holding EDGE_OBJECTS and the
     real counter handler (EDGE_PAGES registered); ``edge.events`` lists what the handler got."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", NAMES.region)
@@ -41,7 +41,9 @@ def edge(monkeypatch):
             events.append(event)
             return counter_handler.handler(event, context)
 
-        server, _ = start_edge("127.0.0.1", 0, SiteOrigin(site.s3, NAMES.bucket), recording_handler)
+        # The project's rules without the author's files at the project root.
+        rules = LiveEdgeRules(redirects_file=tmp_path / "redirects.json", csp_file=tmp_path / "csp.json")
+        server, _ = start_edge("127.0.0.1", 0, SiteOrigin(site.s3, NAMES.bucket), recording_handler, rules=rules)
         server.events = events
         yield server
         server.shutdown()
@@ -60,7 +62,6 @@ def external_endpoint():
 
 @pytest.fixture(scope="session")
 def distribution_headers() -> dict[str, str]:
-    """Every header terraform/cdn.tf's response-headers policy adds, read from the Terraform."""
-    from tests.terraform import terraform_checks
-
-    return terraform_checks.response_headers(terraform_checks.load(PROJECT_ROOT / "terraform"))
+    """Every header the response-headers policy adds with the project's rules and no author
+    additions: what the edge fixture sends."""
+    return edge_rules_from({}, {}).security_headers()

@@ -4,14 +4,16 @@
 const fs = require('fs');
 const vm = require('vm');
 
-// A case's "redirects" table goes into the code in place of `placeholder`, as Terraform puts
-// redirects.json there (terraform/cdn.tf); each case runs in a fresh context.
-const [functionPath, casesPath, placeholder] = process.argv.slice(2);
+// The rules (shared/edge_rules.json's, as JSON) with a case's "redirects" table go into the code
+// in place of `placeholder`, as Terraform puts them there (terraform/edge_rules.tf); each case
+// runs in a fresh context.
+const [functionPath, casesPath, placeholder, rulesJson] = process.argv.slice(2);
 const code = fs.readFileSync(functionPath, 'utf8');
+const rules = JSON.parse(rulesJson);
 
 function functionWith(redirects) {
   const sandbox = {};
-  const table = 'var REDIRECTS = ' + JSON.stringify(redirects || {}) + ';';
+  const table = 'var RULES = ' + JSON.stringify(Object.assign({}, rules, { redirects: redirects || {} })) + ';';
   vm.runInNewContext(code.replace(placeholder, () => table), sandbox, { filename: functionPath });
   return sandbox;
 }

@@ -365,35 +365,67 @@ def find_resources(config: Config, type_name: str) -> dict[str, dict]:
     return {name: body for (t, name), body in config.resources.items() if t == type_name}
 
 
-def content_security_policy(config: Config) -> str:
-    """The CSP header value that ``join("; ", [...])`` in cdn.tf's locals produces."""
-    csp = literal(config.locals["content_security_policy"])
-    return "; ".join(re.findall(r"\\?\"([a-z-]+ [^\"\\]+)\\?\"", csp))
+_LOCAL_REFERENCE = re.compile(r"^\$\{local\.([A-Za-z0-9_]+)((?:\.[A-Za-z0-9_]+)*)\}$")
+_DECODED_FILE = re.compile(r'^\$\{jsondecode\(file\("\$\{path\.module\}/([^"]+)"\)\)\}$')
+
+
+def local_value(config: Config, written):
+    """The value of an attribute written as a literal, or as ``local.NAME.path`` where the
+    local is ``jsondecode(file("${path.module}/..."))`` or another such reference: read from the
+    file Terraform would read. Anything else raises ValueError (only terraform evaluates it)."""
+    if not isinstance(written, str) or "${" not in written:
+        return literal(written) if isinstance(written, str) else written
+    reference = _LOCAL_REFERENCE.match(written)
+    if reference is None:
+        raise ValueError(f"{written}: not a reference this reader evaluates")
+    name, path = reference.groups()
+    source = config.locals[name]
+    decoded = _DECODED_FILE.match(source) if isinstance(source, str) else None
+    value = json.loads((config.directory / decoded.group(1)).read_text(encoding="utf-8")) if decoded else local_value(config, source)
+    for key in filter(None, path.split(".")):
+        value = value[key]
+    return value
+
+
+def terraform_console(module: Path, expression: str) -> object:
+    """``expression`` as ``terraform console`` evaluates it in ``module`` (a folder holding
+    only locals: no providers, no init), decoded from the JSON Terraform encodes it to."""
+    binary = shutil.which("terraform")
+    if binary is None:
+        raise FileNotFoundError("terraform is not on PATH")
+    environment = {"TF_CLI_CONFIG_FILE": "/dev/null", "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(module)}
+    done = subprocess.run([binary, "console"], input=f"jsonencode({expression})\n", cwd=module, env=environment,
+                          capture_output=True, text=True, timeout=120, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"terraform console failed: {done.stderr.strip()}")
+    return json.loads(json.loads(done.stdout))
 
 
 def first_block(body: dict, key: str) -> dict:
     return (blocks(body.get(key, [])) or [{}])[0]
 
 
-def _hsts(block: dict) -> str:
-    return "; ".join([f"max-age={block['access_control_max_age_sec']}"]
-                     + ["includeSubDomains"] * bool(block.get("include_subdomains"))
-                     + ["preload"] * bool(block.get("preload")))
+def _hsts(config: Config, block: dict) -> str:
+    return "; ".join([f"max-age={local_value(config, block['access_control_max_age_sec'])}"]
+                     + ["includeSubDomains"] * bool(local_value(config, block.get("include_subdomains", False)))
+                     + ["preload"] * bool(local_value(config, block.get("preload", False))))
 
 
 # security_headers_config's blocks the stack writes: the header each adds and its value.
 SECURITY_HEADER_BLOCKS = {
-    "content_security_policy": ("Content-Security-Policy", None),  # may name the local: see below
+    "content_security_policy": ("Content-Security-Policy", lambda config, block: local_value(config, block["content_security_policy"])),
     "strict_transport_security": ("Strict-Transport-Security", _hsts),
-    "content_type_options": ("X-Content-Type-Options", lambda _block: "nosniff"),
-    "frame_options": ("X-Frame-Options", lambda block: literal(block["frame_option"])),
-    "referrer_policy": ("Referrer-Policy", lambda block: literal(block["referrer_policy"])),
+    "content_type_options": ("X-Content-Type-Options", lambda _config, _block: "nosniff"),
+    "frame_options": ("X-Frame-Options", lambda config, block: local_value(config, block["frame_option"])),
+    "referrer_policy": ("Referrer-Policy", lambda config, block: local_value(config, block["referrer_policy"])),
 }
 
 
-def response_headers(config: Config, policy: str = "security") -> dict[str, str]:
+def response_headers(config: Config, policy: str = "security", csp: str | None = None) -> dict[str, str]:
     """Every header the named response-headers policy adds, with the value a viewer receives:
-    the security headers, then the custom ones. A block this reader cannot translate raises."""
+    the security headers, then the custom ones (items, or a ``dynamic "items"`` over a map
+    local). The CSP, when written as an expression only terraform evaluates, is ``csp``. A block
+    this reader cannot translate raises."""
     body = find_resources(config, "aws_cloudfront_response_headers_policy")[policy]
     headers = {}
     for key, value in first_block(body, "security_headers_config").items():
@@ -402,14 +434,19 @@ def response_headers(config: Config, policy: str = "security") -> dict[str, str]
         if key not in SECURITY_HEADER_BLOCKS:
             raise ValueError(f"security_headers_config.{key}: no header mapping in terraform_checks")
         name, render = SECURITY_HEADER_BLOCKS[key]
-        block = blocks(value)[0]
-        if render is None:
-            written = block["content_security_policy"]
-            headers[name] = content_security_policy(config) if "local.content_security_policy" in written else literal(written)
+        if key == "content_security_policy" and csp is not None:
+            headers[name] = csp
         else:
-            headers[name] = render(block)
-    for item in blocks(first_block(body, "custom_headers_config").get("items", [])) or []:
+            headers[name] = render(config, blocks(value)[0])
+    custom = first_block(body, "custom_headers_config")
+    for item in blocks(custom.get("items", [])) or []:
         headers[literal(item["header"])] = literal(item["value"])
+    for entry in custom.get("dynamic", []):
+        for label, dynamic in entry.items():
+            (content,) = dynamic["content"]
+            if unquote(label) != "items" or literal(content["header"]) != "${items.key}" or literal(content["value"]) != "${items.value}":
+                raise ValueError(f"custom_headers_config: dynamic {label} is not a map of header -> value")
+            headers.update(local_value(config, dynamic["for_each"]))
     return headers
 
 

@@ -149,19 +149,21 @@ def test_cloudfront_serves_site_and_api_as_specified(config):
     assert checks.literal(header["name"]) == "x-origin-verify"
     assert "random_password.origin_verify.result" in header["value"]
     assert checks.literal(checks.first_block(api_origin, "custom_origin_config")["origin_protocol_policy"]) == "https-only"
-    errors = [(e["error_code"], checks.literal(e["response_page_path"]), e["response_code"])
+    errors = [(e["error_code"], checks.local_value(config, e["response_page_path"]), e["response_code"])
               for e in distribution["custom_error_response"]]
     assert errors == [(403, "/404.html", 404)]
 
 
 def test_security_headers_allow_only_own_content(config):
-    assert checks.content_security_policy(config) == (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+    csp = checks.local_value(config, "${local.edge_headers.content_security_policy}")
+    assert csp == {
+        "default-src": ["'self'"], "script-src": ["'self'"], "style-src": ["'self'"], "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"], "frame-ancestors": ["'none'"], "base-uri": ["'self'"], "form-action": ["'self'"],
+    }
     policy = checks.first_block(resource(config, "aws_cloudfront_response_headers_policy", "security"), "security_headers_config")
     hsts = checks.first_block(policy, "strict_transport_security")
-    assert hsts["access_control_max_age_sec"] >= 31536000 and hsts["override"] is True
-    assert checks.literal(checks.first_block(policy, "frame_options")["frame_option"]) == "DENY"
+    assert checks.local_value(config, hsts["access_control_max_age_sec"]) >= 31536000 and hsts["override"] is True
+    assert checks.local_value(config, checks.first_block(policy, "frame_options")["frame_option"]) == "DENY"
     assert "content_type_options" in policy and "referrer_policy" in policy
 
 

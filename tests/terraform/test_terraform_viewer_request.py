@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from contentcheck.redirects import CLOUDFRONT_FUNCTION_MAX_BYTES, PLACEHOLDER, render_viewer_request
+from shared.edge_rules import CLOUDFRONT_FUNCTION_MAX_BYTES, PLACEHOLDER, edge_rules_from
 from tests.terraform.terraform_checks import REPO
 
 FUNCTION = REPO / "terraform" / "functions" / "viewer_request.js"
@@ -22,7 +22,8 @@ RUNNER = Path(__file__).with_name("run_viewer_request.js")
 def outcomes() -> dict[str, dict]:
     node = shutil.which("node")
     assert node, "node is not on PATH; it runs the CloudFront Function in these tests"
-    completed = subprocess.run([node, str(RUNNER), str(FUNCTION), str(CASES_PATH), PLACEHOLDER],
+    rules = json.dumps(edge_rules_from({}, {}).viewer_request_rules())
+    completed = subprocess.run([node, str(RUNNER), str(FUNCTION), str(CASES_PATH), PLACEHOLDER, rules],
                                capture_output=True, text=True, timeout=60, check=False)
     assert completed.returncode == 0, completed.stderr
     return {outcome["name"]: outcome for outcome in json.loads(completed.stdout)}
@@ -51,33 +52,8 @@ def test_function_fits_cloudfront_limits():
     assert "require(" not in code and "import " not in code
 
 
-def test_the_redirects_table_has_one_place_in_the_code():
-    """Terraform and the content check put redirects.json where the empty table is: once."""
+def test_the_rules_have_one_place_in_the_code():
+    """Terraform and the content check put the rules where the empty table is: once."""
     assert FUNCTION.read_text(encoding="utf-8").count(PLACEHOLDER) == 1
-    cdn = (REPO / "terraform" / "cdn.tf").read_text(encoding="utf-8")
-    assert f'"{PLACEHOLDER}"' in cdn and "redirects.json" in cdn
-
-
-@pytest.mark.slow
-def test_terraform_renders_the_code_the_content_check_measures(tmp_path):
-    """The code Terraform gives CloudFront, redirects included, is what the check measures
-    against the 10 KB limit: the same table, the same bytes but for JSON escaping."""
-    terraform = shutil.which("terraform")
-    if terraform is None:
-        pytest.skip("terraform is not on PATH")
-    table = {"/2019/05/hello.html": "/posts/hello/", "/talks.html": "https://talks.example.org/"}
-    (tmp_path / "functions").mkdir()
-    shutil.copy(FUNCTION, tmp_path / "functions" / FUNCTION.name)
-    (tmp_path / "redirects.json").write_text(json.dumps(table))
-    cdn = (REPO / "terraform" / "cdn.tf").read_text(encoding="utf-8")
-    block = cdn[cdn.index("locals {\n  redirects_file"):]
-    block = block[: block.index("\n}\n") + 3].replace("/../redirects.json", "/redirects.json")
-    (tmp_path / "main.tf").write_text(block + 'output "code" {\n  value = local.viewer_request_code\n}\n')
-    environment = {"TF_CLI_CONFIG_FILE": "/dev/null", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    subprocess.run([terraform, "init", "-backend=false", "-input=false"], cwd=tmp_path, env=environment,
-                   capture_output=True, check=True, timeout=120)
-    subprocess.run([terraform, "apply", "-auto-approve", "-input=false"], cwd=tmp_path, env=environment,
-                   capture_output=True, check=True, timeout=120)
-    done = subprocess.run([terraform, "output", "-raw", "code"], cwd=tmp_path, env=environment,
-                          capture_output=True, text=True, check=True, timeout=120)
-    assert done.stdout == render_viewer_request(table)
+    edge_rules = (REPO / "terraform" / "edge_rules.tf").read_text(encoding="utf-8")
+    assert f'"{PLACEHOLDER}"' in edge_rules and "redirects.json" in edge_rules
