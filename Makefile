@@ -23,11 +23,12 @@ help:
 	@echo "make clean    remove build output and test artifacts (keeps the virtualenvs)"
 	@echo "make distclean  also remove the virtualenvs and installed tools"
 
-# The stamp depends on pyproject.toml, so a dependency change reinstalls.
-$(VENV)/.installed: pyproject.toml
+# The stamp depends on pyproject.toml and the author's requirements-blog.txt (the PyPI plugins
+# their blog uses), so a change to either reinstalls.
+$(VENV)/.installed: pyproject.toml requirements-blog.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test]' -r requirements-blog.txt
 	@touch $@
 
 install: $(VENV)/.installed

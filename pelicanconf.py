@@ -28,7 +28,11 @@ DEFAULT_DATE_FORMAT = "%-d %B %Y"
 
 THEME = "theme"
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["visitor_counter", "post_neighbors", "menu_pages", "sitemap_xml", "popular_posts"]
+PLUGINS = [
+    "visitor_counter", "post_neighbors", "menu_pages", "sitemap_xml", "popular_posts",
+    # The author's content as written: TeX as MathML, notebooks, inline styles and scripts as files.
+    "math_mathml", "notebooks", "inline_assets",
+]
 
 VISITOR_COUNTER = {
     "enabled": True,

@@ -24,3 +24,19 @@ def write_blog(content: Path, files: dict[str, str]) -> Path:
         else:
             path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
     return content
+
+
+# A blog moved in from elsewhere, as its author wrote it: PyPI plugins (liquid tags, footnotes,
+# series), TeX, a notebook post and a notebook embedded in a post, inline styles and scripts,
+# wide tables, long words and URLs. Built with MOVED_BLOG_SETTINGS over pelicanconf.py.
+MOVED_BLOG = Path(__file__).resolve().parent / "fixtures" / "movedblog"
+AUTHOR_PLUGINS = ["pelican.plugins.liquid_tags", "pelican.plugins.simple_footnotes", "pelican.plugins.series"]
+
+
+def moved_blog_settings() -> dict:
+    from pelicanconf import PLUGINS
+
+    return {
+        "PLUGINS": [*PLUGINS, *AUTHOR_PLUGINS],
+        "LIQUID_TAGS": ["img"],
+    }
