@@ -4,7 +4,7 @@ counted hit makes meanwhile, and how long `make stats` takes on a big table.
 Days are simulated with an injected clock: one new reader a day on the page with the longest
 key, through ``counter.record_hit`` against the counting moto server, so the page item and the
 site item carry every attribute the windows allow. Sizes are DynamoDB's billing sizes
-(``tables.item_size``), at the simulated counts and at a busy blog's (9,999 views a day); the
+(``counter_table.item_size``), at the simulated counts and at a busy blog's (9,999 views a day); the
 anchor is the 1 KB a write unit covers. `make stats` reads a table of ``pages`` pages with
 35 days of history each (written directly), from the resolution of the target to the printed
 report; the anchor is a bare paginated ``Scan`` of the same table.
@@ -22,7 +22,8 @@ from datetime import UTC, date, datetime, timedelta
 from bench.cli import run_alone
 from bench.moto_server import CountingMotoServer
 from bench.table import Row
-from counter_lambda import counter, tables
+from counter_lambda import counter
+from shared import counter_table
 from deploy.environment import patched_environ
 from stats.cli import StatsRequest, run_stats
 
@@ -70,15 +71,15 @@ def run(days: int, pages: int) -> list[Row]:
     today = date.today()
     with CountingMotoServer() as moto:
         client = moto.client("dynamodb")
-        tables.create_table(client, TABLE)
-        tables.register_pages(client, TABLE, [LONG_PAGE])
+        counter_table.create_table(client, TABLE)
+        counter_table.register_pages(client, TABLE, [LONG_PAGE])
         with moto.measure() as traffic:
             _simulate(client, days)
         items = {pk: item for pk, item in _items(client).items() if not pk.startswith(counter.VISITOR_PREFIX)}
-        sizes = {pk: tables.item_size(item) for pk, item in items.items()}
-        busy_sizes = {pk: tables.item_size(_busy(item)) for pk, item in items.items()}
+        sizes = {pk: counter_table.item_size(item) for pk, item in items.items()}
+        busy_sizes = {pk: counter_table.item_size(_busy(item)) for pk, item in items.items()}
 
-        tables.put_items(client, TABLE, _history_items(pages, today), workers=4)
+        counter_table.put_items(client, TABLE, _history_items(pages, today), workers=4)
         started = time.perf_counter()
         _items(client)
         scan_seconds = time.perf_counter() - started
@@ -106,8 +107,8 @@ def run(days: int, pages: int) -> list[Row]:
             f"Counter history: largest item after {days} simulated days (DynamoDB billing size)",
             f"{sizes[largest]:,} B ({largest.split('#')[0]}); at 9,999 views a day: "
             f"{busy_sizes[busiest]:,} B ({busiest.split('#')[0]})",
-            f"one write unit: {tables.WRITE_UNIT_BYTES:,} B",
-            busy_sizes[busiest] / tables.WRITE_UNIT_BYTES,
+            f"one write unit: {counter_table.WRITE_UNIT_BYTES:,} B",
+            busy_sizes[busiest] / counter_table.WRITE_UNIT_BYTES,
             1.0,
         ),
         Row(

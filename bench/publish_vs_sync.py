@@ -46,7 +46,7 @@ from bench.cli import run_alone
 from bench.moto_server import DUMMY_CREDENTIALS, CountingMotoServer, Traffic, describe_rtt
 from bench.sitegen import build, edit_post, generate_site
 from bench.table import Row, human_bytes
-from counter_lambda.tables import create_table
+from shared.counter_table import create_table
 from deploy.targets import PROJECT_ROOT
 from devstack.provision import create_distribution, create_site_bucket
 

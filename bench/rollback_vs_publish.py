@@ -30,7 +30,7 @@ from bench.moto_server import CountingMotoServer, Traffic, describe_rtt
 from bench.publish_vs_sync import OURS, SITE_URL, Run, Target, _invalidations, _timed, network_rtt, publish_ours
 from bench.sitegen import build, edit_post, generate_site
 from bench.table import Row
-from counter_lambda.tables import create_table
+from shared.counter_table import create_table
 from deploy.objects import BOOKKEEPING_KEYS
 from devstack.provision import create_distribution, create_site_bucket
 

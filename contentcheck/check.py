@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-from counter_lambda.pagekey import PageKeyError
+from shared.pagekey import PageKeyError
 from deploy.site import BuildProblem, ProblemList, display_path, run_build, settings_path
 from deploy.wording import counted
 from plugins.visitor_counter.keys import page_key_for, site_path_prefix

@@ -6,7 +6,7 @@ Items
 -----
 ``pk = "page#<page key>"``: ``views`` (N) and the page's history
     One per published page, created with ``views = 0`` by publish
-    (:func:`counter_lambda.tables.register_pages`).
+    (:func:`shared.counter_table.register_pages`).
     A hit only counts when this item exists, so a crafted path cannot create items.
 ``pk = "site"``: ``views`` (N), the site's history and ``u<YYYYMMDD>`` (N), unique visitors
     The site total. Created by the first hit.
@@ -44,7 +44,7 @@ follows: two round trips, not three. The only way to one round trip for them wou
 guess the marker's answer and correct a wrong guess with a fourth request (or not at all).
 What this process has already proven skips the wait instead: a page it has counted is
 registered, so the page goes out in parallel (a page retired since, by
-:func:`counter_lambda.tables.retire_pages`, fails its condition like any unknown page: what
+:func:`shared.counter_table.retire_pages`, fails its condition like any unknown page: what
 went out with it is undone and the page is forgotten, once per process); a visitor
 it has counted today has a marker until the day ends, so that visitor's later hits need no
 marker update at all and the page and site go out together: one round trip, two requests.
@@ -61,7 +61,7 @@ outages.
 
 Reads (:func:`read_counts`) are one consistent ``BatchGetItem`` of the page and site items
 (resent only for keys DynamoDB hands back unprocessed).
-Creating the table and registering pages is :mod:`counter_lambda.tables`, which the Lambda
+Creating the table and registering pages is :mod:`shared.counter_table`, which the Lambda
 never imports; reading the history for the author is the ``stats`` package.
 """
 

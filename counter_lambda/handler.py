@@ -49,7 +49,7 @@ import boto3
 from botocore.config import Config
 
 from counter_lambda import counter, visitors
-from counter_lambda.pagekey import PageKeyError, normalise_page_key
+from shared.pagekey import PageKeyError, normalise_page_key
 
 API_PATH = "/api/hits"
 ALLOWED_METHODS = ("GET", "POST")

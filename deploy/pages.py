@@ -1,6 +1,6 @@
 """The counter follows the site: when publish or rollback changes which pages exist, the keys
 of pages that appear are registered (a retired page's count comes back with it) and the keys of
-pages that go are retired, so their counts can no longer be raised (counter_lambda.tables).
+pages that go are retired, so their counts can no longer be raised (shared.counter_table).
 
 Which pages exist is read from the visitor_counter plugin's page manifest: the one in the build
 output (or the version a rollback restores) against the one in the bucket now.
@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from counter_lambda.tables import register_pages, restore_pages, retire_pages
+from shared.counter_table import register_pages, restore_pages, retire_pages
 
 
 def manifest_keys(data: bytes | None) -> list[str]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from counter_lambda.counter import StoreUnavailable
-from counter_lambda.pagekey import PageKeyError
+from shared.pagekey import PageKeyError
 
 from .diff import (
     DEFAULT_INVALIDATION_THRESHOLD,

@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from counter_lambda.tables import create_table
+from shared.counter_table import create_table
 from deploy.targets import DEFAULT_REGION
 
 # moto's account id; the Terraform stack names the bucket "<project>-site-<account id>".

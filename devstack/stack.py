@@ -38,7 +38,7 @@ from typing import Callable
 
 from botocore.config import Config
 
-from counter_lambda.tables import put_items
+from shared.counter_table import put_items
 from deploy.environment import patched_environ
 from deploy.remote import AWS_ERRORS, describe_error
 from deploy.site import BuildReport, build_site, page_manifest_name, read_pelican_settings, run_build

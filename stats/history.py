@@ -23,7 +23,7 @@ from counter_lambda.counter import (
     VIEWS,
     YEAR_PREFIX,
 )
-from counter_lambda.tables import RETIRED_PREFIX
+from shared.counter_table import RETIRED_PREFIX
 
 REPORT_DAYS = 30
 TOP_PAGES = 10

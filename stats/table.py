@@ -11,7 +11,7 @@ import boto3
 from botocore.config import Config
 
 from counter_lambda.counter import HASH_KEY, PAGE_PREFIX, SITE_PK
-from counter_lambda.tables import RETIRED_PREFIX
+from shared.counter_table import RETIRED_PREFIX
 
 # Fail within seconds when the table cannot be reached: one retry, short connect timeout.
 CLIENT_CONFIG = Config(

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from counter_lambda.pagekey import PageKeyError
+from shared.pagekey import PageKeyError
 from plugins.visitor_counter.keys import page_key_for
 from stats.history import REPORT_DAYS, Table, last_days, top_pages
 

@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from counter_lambda.pagekey import normalise_page_key
+from shared.pagekey import normalise_page_key
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from counter_lambda import tables
+from shared import counter_table
 from tests.counter.helpers import COUNTER_TABLE, counter_dynamodb_client, counter_test_settings
 from tests.moto_servers import running_moto_server
 
@@ -17,7 +17,7 @@ def counter_client() -> Iterator[object]:
     """A DynamoDB client on moto with the counter table created."""
     with mock_aws():
         client = counter_dynamodb_client()
-        tables.create_table(client, COUNTER_TABLE)
+        counter_table.create_table(client, COUNTER_TABLE)
         yield client
 
 

@@ -14,7 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from counter_lambda import counter, tables
+from counter_lambda import counter
+from shared import counter_table
 from tests.counter.helpers import (
     COUNTER_TABLE,
     counter_answer,
@@ -54,8 +55,8 @@ def hit_concurrently(handler, url: str) -> tuple[list, dict, float]:
     """Every hit of the run through ``handler``, THREADS at a time; the answers, the table
     afterwards and the seconds it took."""
     client = counter_dynamodb_client(url, max_pool_connections=THREADS * 2)
-    tables.create_table(client, COUNTER_TABLE)
-    tables.register_pages(client, COUNTER_TABLE, [HOT_PAGE, *OTHER_PAGES])
+    counter_table.create_table(client, COUNTER_TABLE)
+    counter_table.register_pages(client, COUNTER_TABLE, [HOT_PAGE, *OTHER_PAGES])
     handler.configure(**counter_test_settings(client))
 
     hits = [HOT_PAGE] * HOT_HITS + [

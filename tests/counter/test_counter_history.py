@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from counter_lambda import counter, tables
+from counter_lambda import counter
+from shared import counter_table
 from tests.counter.helpers import (
     COUNTER_TABLE,
     RequestLog,
@@ -24,7 +25,7 @@ START = date(2025, 1, 20)
 
 @pytest.fixture
 def registered(counter_client):
-    tables.register_pages(counter_client, COUNTER_TABLE, PAGES)
+    counter_table.register_pages(counter_client, COUNTER_TABLE, PAGES)
     return counter_client
 
 
@@ -77,8 +78,8 @@ def test_items_stay_under_one_write_unit_after_400_days(registered):
     # one hit a day, on the page with the longest key: it and the site hold every name
     simulate_traffic(registered, PAGES[2:3], date(2024, 6, 1), 400, lambda i: 1)
     items = {pk: item for pk, item in counter_table_items(registered).items() if not pk.startswith("visitor#")}
-    sizes = {pk: tables.item_size(item) for pk, item in items.items() if pk in ("site", "page#" + PAGES[2])}
-    assert max(sizes.values()) < tables.WRITE_UNIT_BYTES, sizes
+    sizes = {pk: counter_table.item_size(item) for pk, item in items.items() if pk in ("site", "page#" + PAGES[2])}
+    assert max(sizes.values()) < counter_table.WRITE_UNIT_BYTES, sizes
     assert len(numbers(items["site"], "m")) == counter.MONTH_WINDOW
     # The same names at a busy blog's counts: 9,999 views a day, 309,969 a month, 3,649,635 a
     # year, 99,999,999 all time.
@@ -86,14 +87,14 @@ def test_items_stay_under_one_write_unit_after_400_days(registered):
     for pk in sizes:
         item = items[pk]
         inflated = {name: ({"N": busy[name[0]]} if "N" in value else value) for name, value in item.items()}
-        assert tables.item_size(inflated) < tables.WRITE_UNIT_BYTES, (pk, tables.item_size(inflated))
+        assert counter_table.item_size(inflated) < counter_table.WRITE_UNIT_BYTES, (pk, counter_table.item_size(inflated))
 
 
 def test_item_size_follows_dynamodb_rules():
-    assert tables.item_size({"pk": {"S": "site"}}) == 6
-    assert tables.item_size({"views": {"N": "1234"}}) == 5 + 3
-    assert tables.item_size({"d20250314": {"N": "100"}}) == 9 + 2
-    assert tables.item_size({"n": {"N": "-12345"}}) == 1 + 4
+    assert counter_table.item_size({"pk": {"S": "site"}}) == 6
+    assert counter_table.item_size({"views": {"N": "1234"}}) == 5 + 3
+    assert counter_table.item_size({"d20250314": {"N": "100"}}) == 9 + 2
+    assert counter_table.item_size({"n": {"N": "-12345"}}) == 1 + 4
 
 
 # --- requests per hit, and which go together ------------------------------------------------
@@ -154,7 +155,7 @@ def test_an_unknown_page_is_tried_alone_and_writes_nothing_even_for_a_known_visi
 
 def test_a_retired_page_is_undone_once_then_tried_alone(registered):
     hit(registered, "a")  # known to this process
-    tables.retire_pages(registered, COUNTER_TABLE, ["/posts/hello/"])
+    counter_table.retire_pages(registered, COUNTER_TABLE, ["/posts/hello/"])
     before = counter_table_items(registered)
     log = RequestLog(registered)
     with pytest.raises(counter.UnknownPage):

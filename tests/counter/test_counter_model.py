@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from counter_lambda import counter, tables
-from counter_lambda.pagekey import PageKeyError
+from counter_lambda import counter
+from shared import counter_table
+from shared.pagekey import PageKeyError
 from counter_lambda.visitors import daily_salt, visitor_hash
 from tests.counter.helpers import (
     COUNTER_TABLE,
@@ -30,13 +31,13 @@ def test_create_table_matches_the_documented_schema(counter_client):
 
 
 def test_create_table_twice_keeps_the_data(counter_client):
-    tables.register_pages(counter_client, COUNTER_TABLE, ["/about/"])
-    tables.create_table(counter_client, COUNTER_TABLE)
+    counter_table.register_pages(counter_client, COUNTER_TABLE, ["/about/"])
+    counter_table.create_table(counter_client, COUNTER_TABLE)
     assert counter_views(counter_client, "page#/about/") == 0
 
 
 def test_register_pages_creates_zero_counts_for_normalised_keys(counter_client):
-    created = tables.register_pages(
+    created = counter_table.register_pages(
         counter_client, COUNTER_TABLE, ["/", "/posts/hello/index.html", "/posts/hello/", "/about/"]
     )
     assert created == 3
@@ -60,10 +61,10 @@ def add_views(client, pk: str, views: int) -> None:
 
 
 def test_register_pages_never_touches_existing_counts(counter_client):
-    tables.register_pages(counter_client, COUNTER_TABLE, ["/posts/hello/"])
+    counter_table.register_pages(counter_client, COUNTER_TABLE, ["/posts/hello/"])
     add_views(counter_client, "page#/posts/hello/", 41)
     log = RequestLog(counter_client)
-    assert tables.register_pages(counter_client, COUNTER_TABLE, ["/posts/hello/", "/new/"]) == 1
+    assert counter_table.register_pages(counter_client, COUNTER_TABLE, ["/posts/hello/", "/new/"]) == 1
     assert log.calls == ["BatchGetItem", "BatchWriteItem"]
     assert counter_views(counter_client, "page#/posts/hello/") == 41
     assert counter_views(counter_client, "page#/new/") == 0
@@ -71,41 +72,41 @@ def test_register_pages_never_touches_existing_counts(counter_client):
 
 def test_register_pages_is_idempotent_and_writes_nothing_the_second_time(counter_client):
     keys = [f"/posts/{n}/" for n in range(30)]
-    assert tables.register_pages(counter_client, COUNTER_TABLE, keys) == 30
+    assert counter_table.register_pages(counter_client, COUNTER_TABLE, keys) == 30
     log = RequestLog(counter_client)
-    assert tables.register_pages(counter_client, COUNTER_TABLE, keys) == 0
+    assert counter_table.register_pages(counter_client, COUNTER_TABLE, keys) == 0
     assert log.calls == ["BatchGetItem"]
 
 
 def test_register_pages_batches_100_reads_and_25_writes(counter_client):
     keys = [f"/posts/{n}/" for n in range(230)]
     log = RequestLog(counter_client)
-    assert tables.register_pages(counter_client, COUNTER_TABLE, keys) == 230
+    assert counter_table.register_pages(counter_client, COUNTER_TABLE, keys) == 230
     assert log.by_operation == {"BatchGetItem": 3, "BatchWriteItem": 10}
     assert len(counter_table_items(counter_client)) == 230
 
 
 def test_register_pages_in_parallel_batches_registers_the_same_and_keeps_counts(counter_client):
     keys = [f"/posts/{n}/" for n in range(230)]
-    tables.register_pages(counter_client, COUNTER_TABLE, keys[:50])
+    counter_table.register_pages(counter_client, COUNTER_TABLE, keys[:50])
     add_views(counter_client, "page#/posts/7/", 5)
     log = RequestLog(counter_client)
-    assert tables.register_pages(counter_client, COUNTER_TABLE, keys, workers=4) == 180
+    assert counter_table.register_pages(counter_client, COUNTER_TABLE, keys, workers=4) == 180
     assert log.by_operation == {"BatchGetItem": 3, "BatchWriteItem": 8}
     assert len(counter_table_items(counter_client)) == 230
     assert counter_views(counter_client, "page#/posts/7/") == 5
-    assert tables.register_pages(counter_client, COUNTER_TABLE, keys, workers=4) == 0
+    assert counter_table.register_pages(counter_client, COUNTER_TABLE, keys, workers=4) == 0
 
 
 def test_register_pages_with_no_keys_makes_no_request(counter_client):
     log = RequestLog(counter_client)
-    assert tables.register_pages(counter_client, COUNTER_TABLE, []) == 0
+    assert counter_table.register_pages(counter_client, COUNTER_TABLE, []) == 0
     assert log.calls == []
 
 
 def test_register_pages_rejects_a_bad_key_before_writing(counter_client):
     with pytest.raises(PageKeyError):
-        tables.register_pages(counter_client, COUNTER_TABLE, ["/ok/", "/../etc/"])
+        counter_table.register_pages(counter_client, COUNTER_TABLE, ["/ok/", "/../etc/"])
     assert counter_table_items(counter_client) == {}
 
 
@@ -138,7 +139,7 @@ def test_register_pages_resends_unprocessed_parts_with_backoff(
     )
     pauses = []
     keys = ["/a/", "/b/", "/c/"]
-    assert tables.register_pages(counter_client, COUNTER_TABLE, keys, sleep=pauses.append) == 3
+    assert counter_table.register_pages(counter_client, COUNTER_TABLE, keys, sleep=pauses.append) == 3
     assert len(pauses) == 1 and pauses[0] > 0
     assert set(counter_table_items(counter_client)) == {"page#/a/", "page#/b/", "page#/c/"}
 
@@ -153,7 +154,7 @@ def test_register_pages_gives_up_when_dynamodb_never_catches_up(counter_client):
     )
     pauses = []
     with pytest.raises(counter.StoreUnavailable):
-        tables.register_pages(counter_client, COUNTER_TABLE, ["/a/"], sleep=pauses.append)
+        counter_table.register_pages(counter_client, COUNTER_TABLE, ["/a/"], sleep=pauses.append)
     assert pauses == sorted(pauses) and len(pauses) == counter.BATCH_ATTEMPTS - 1
     assert counter_table_items(counter_client) == {}
 
@@ -161,7 +162,7 @@ def test_register_pages_gives_up_when_dynamodb_never_catches_up(counter_client):
 def test_register_pages_surfaces_throttling(counter_client):
     inject_error(counter_client, "BatchGetItem", "ProvisionedThroughputExceededException")
     with pytest.raises(counter_client.exceptions.ProvisionedThroughputExceededException):
-        tables.register_pages(counter_client, COUNTER_TABLE, ["/a/"])
+        counter_table.register_pages(counter_client, COUNTER_TABLE, ["/a/"])
 
 
 # --- hits and reads -----------------------------------------------------------------------
@@ -172,7 +173,7 @@ DAY_TWO = datetime(2025, 3, 15, 0, 0, 30, tzinfo=UTC)
 
 @pytest.fixture
 def registered(counter_client):
-    tables.register_pages(counter_client, COUNTER_TABLE, ["/posts/hello/"])
+    counter_table.register_pages(counter_client, COUNTER_TABLE, ["/posts/hello/"])
     return counter_client
 
 

@@ -12,7 +12,7 @@ import textwrap
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from counter_lambda import tables
+from shared import counter_table
 from deploy.targets import DEFAULT_REGION, PROJECT_ROOT
 from tests.counter.helpers import (
     BROWSER_UA,
@@ -37,7 +37,7 @@ HEADLESS_CHROME_UA = (
 
 @pytest.fixture
 def api(counter_api, counter_client):
-    tables.register_pages(counter_client, COUNTER_TABLE, [PAGE, OTHER_PAGE])
+    counter_table.register_pages(counter_client, COUNTER_TABLE, [PAGE, OTHER_PAGE])
     return counter_api
 
 
@@ -464,11 +464,12 @@ def test_without_a_source_ip_the_view_counts_but_not_a_unique_visitor(api):
 IMPORT_AND_HIT = textwrap.dedent(
     """
     import json
-    from counter_lambda import handler, tables
+    from counter_lambda import handler
+    from shared import counter_table
 
     settings = handler.configure()  # the settings the import read from the environment
-    tables.create_table(settings.client, settings.table_name)
-    tables.register_pages(settings.client, settings.table_name, ["/posts/hello/"])
+    counter_table.create_table(settings.client, settings.table_name)
+    counter_table.register_pages(settings.client, settings.table_name, ["/posts/hello/"])
     event = json.loads(input())
     print(json.dumps(handler.handler(event, None)))
     """
@@ -503,11 +504,11 @@ def test_the_import_reads_the_endpoint_and_table_from_the_environment(counter_mo
 
 
 def test_the_lambda_never_imports_the_table_administration():
-    # The zip leaves tables.py out (terraform/counter.tf): importing it would fail in Lambda.
+    # The zip leaves counter_table.py out (terraform/counter.tf): importing it would fail in Lambda.
     probe = (
         "import json, sys, counter_lambda.handler; "
         "print(json.dumps({name: name in sys.modules "
-        "for name in ('counter_lambda.counter', 'counter_lambda.tables')}))"
+        "for name in ('counter_lambda.counter', 'shared.counter_table')}))"
     )
     run = subprocess.run(
         [sys.executable, "-c", probe],
@@ -519,4 +520,4 @@ def test_the_lambda_never_imports_the_table_administration():
         check=True,
     )
     loaded = json.loads(run.stdout)
-    assert loaded == {"counter_lambda.counter": True, "counter_lambda.tables": False}
+    assert loaded == {"counter_lambda.counter": True, "shared.counter_table": False}

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from counter_lambda import tables, visitors
+from counter_lambda import visitors
+from shared import counter_table
 from devstack.edge import api_gateway_event
 from tests.counter.helpers import (
     COUNTER_TABLE,
@@ -85,7 +86,7 @@ BROWSERS = {
 
 @pytest.fixture
 def api(counter_api, counter_client):
-    tables.register_pages(counter_client, COUNTER_TABLE, [PAGE])
+    counter_table.register_pages(counter_client, COUNTER_TABLE, [PAGE])
     return counter_api
 
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import event as note_outcome
 from hypothesis import strategies as st
 
-from counter_lambda import tables
+from shared import counter_table
 from tests.counter.helpers import (
     COUNTER_TABLE,
     counter_event,
@@ -163,7 +163,7 @@ property_settings = settings(
 
 @pytest.fixture
 def api(counter_api, counter_client):
-    tables.register_pages(counter_client, COUNTER_TABLE, REGISTERED)
+    counter_table.register_pages(counter_client, COUNTER_TABLE, REGISTERED)
     return counter_api
 
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from counter_lambda.pagekey import MAX_PAGE_KEY_BYTES, PageKeyError, normalise_page_key
+from shared.pagekey import MAX_PAGE_KEY_BYTES, PageKeyError, normalise_page_key
 
 
 @pytest.mark.parametrize(

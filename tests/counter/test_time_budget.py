@@ -9,7 +9,8 @@ import time
 from botocore.awsrequest import AWSResponse
 from botocore.loaders import Loader
 
-from counter_lambda import handler, tables
+from counter_lambda import handler
+from shared import counter_table
 from tests.counter.helpers import (
     COUNTER_TABLE,
     RequestLog,
@@ -39,7 +40,7 @@ def one_call_worst_seconds() -> float:
 
 def calls_of_a_failing_hit(counter_client) -> int:
     """DynamoDB calls of a hit whose last write fails: every write, then every undo."""
-    tables.register_pages(counter_client, COUNTER_TABLE, [PAGE])
+    counter_table.register_pages(counter_client, COUNTER_TABLE, [PAGE])
     handler.configure(**counter_test_settings(counter_client))
     log = RequestLog(counter_client)
     stop = inject_error(
@@ -97,7 +98,7 @@ def answer_with_unprocessed_keys(client) -> None:
 
 
 def test_resent_reads_stop_at_the_time_the_lambda_has_left(counter_handler, counter_client):
-    tables.register_pages(counter_client, COUNTER_TABLE, [PAGE])
+    counter_table.register_pages(counter_client, COUNTER_TABLE, [PAGE])
     counter_handler.configure(**counter_test_settings(counter_client))
     answer_with_unprocessed_keys(counter_client)
     started = time.monotonic()

@@ -28,7 +28,7 @@ def edge(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_DEFAULT_REGION", NAMES.region)
     with mock_aws():
         from counter_lambda import handler as counter_handler
-        from counter_lambda.tables import register_pages
+        from shared.counter_table import register_pages
 
         site = provision(NAMES)
         for key, (body, content_type, cache) in EDGE_OBJECTS.items():

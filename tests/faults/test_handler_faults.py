@@ -9,7 +9,8 @@ import time
 import boto3
 import pytest
 
-from counter_lambda import handler, tables
+from counter_lambda import handler
+from shared import counter_table
 from deploy.targets import DEFAULT_REGION
 from tests.counter.helpers import COUNTER_TABLE, counter_answer, counter_event, counter_table_items
 from tests.faults.proxy import Seen
@@ -25,8 +26,8 @@ PAGE = "/posts/hello/"
 def store(moto_url):
     """The counter table on moto, set up directly (not through the proxy)."""
     client = boto3.client("dynamodb", region_name=DEFAULT_REGION, endpoint_url=moto_url)
-    tables.create_table(client, COUNTER_TABLE)
-    tables.register_pages(client, COUNTER_TABLE, [PAGE])
+    counter_table.create_table(client, COUNTER_TABLE)
+    counter_table.register_pages(client, COUNTER_TABLE, [PAGE])
     # moto's first update expression loads its parser: seconds on a busy machine, past the
     # handler's 0.5 s read timeout, and a timed-out write that was applied is retried (the
     # double count counter.py documents). Pay that here, outside the measured hits.

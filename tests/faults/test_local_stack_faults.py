@@ -11,7 +11,8 @@ import urllib.request
 
 import pytest
 
-from counter_lambda import handler, tables
+from counter_lambda import handler
+from shared import counter_table
 from devstack.stack import LOCAL_CLIENT_CONFIG, DevStack
 
 
@@ -25,7 +26,7 @@ def local_stack(faults, tmp_path):
     previous = handler.configure()
     stack.start()
     # A hand-written site has no page manifest: register its page as publish would.
-    tables.register_pages(stack.dynamodb, stack.names.table, ["/posts/hello/"])
+    counter_table.register_pages(stack.dynamodb, stack.names.table, ["/posts/hello/"])
     yield stack
     stack.stop()
     handler.configure(**previous._asdict())

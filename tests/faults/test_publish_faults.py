@@ -8,7 +8,7 @@ import time
 import boto3
 import pytest
 
-from counter_lambda.tables import create_table
+from shared.counter_table import create_table
 from deploy.publish import PublishOptions, publish
 from deploy.remote import AWS_ERRORS, CONNECT_TIMEOUT_SECONDS, MAX_ATTEMPTS, READ_TIMEOUT_SECONDS, PublishError, describe_error
 from deploy.targets import DEFAULT_REGION

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from counter_lambda.pagekey import normalise_page_key
+from shared.pagekey import normalise_page_key
 from deploy.site import SiteBuildError, build_site
 from tests.blogs import FIXTURE_PAGES
 

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from counter_lambda.tables import create_table
+from shared.counter_table import create_table
 from deploy.targets import DEFAULT_REGION, PROJECT_ROOT
 from tests.publish.helpers import TABLE, Stack, write_site
 

@@ -9,7 +9,7 @@ import pytest
 from moto import mock_aws
 
 from counter_lambda.counter import page_pk
-from counter_lambda.tables import create_table
+from shared.counter_table import create_table
 from deploy.cli import PublishRequest, run_publish
 from deploy.diff import url_paths
 from deploy.remote import PublishError

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from counter_lambda.counter import UnknownPage, page_pk, read_counts, record_hit
-from counter_lambda.tables import retired_pk
+from shared.counter_table import retired_pk
 from deploy.diff import url_paths
 from deploy.history import RollbackRefused
 from deploy.objects import BOOKKEEPING_KEYS, HISTORY_KEY, STATE_KEY

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from moto import mock_aws
 
-from counter_lambda import tables
+from shared import counter_table
 from tests.counter.helpers import COUNTER_TABLE, Traffic, counter_dynamodb_client, simulate_traffic
 
 PAGES = ["/", "/posts/hello/", "/posts/dynamodb-costs/", "/about/", "/posts/quiet/"]
@@ -36,13 +36,13 @@ def stats_environment(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         client = counter_dynamodb_client()
-        tables.create_table(client, COUNTER_TABLE)
+        counter_table.create_table(client, COUNTER_TABLE)
         yield client
 
 
 @pytest.fixture
 def simulated_table(stats_environment) -> SimulatedTable:
     """35 days of traffic on five pages (the last one never read), up to TODAY."""
-    tables.register_pages(stats_environment, COUNTER_TABLE, PAGES)
+    counter_table.register_pages(stats_environment, COUNTER_TABLE, PAGES)
     traffic = simulate_traffic(stats_environment, PAGES[:4], FIRST_DAY, DAYS, lambda i: 1 + i % 3)
     return SimulatedTable(stats_environment, traffic)

@@ -11,7 +11,8 @@ from datetime import timedelta
 
 import pytest
 
-from counter_lambda import counter, tables
+from counter_lambda import counter
+from shared import counter_table
 from stats.cli import StatsRequest, run_stats
 from tests.counter.helpers import COUNTER_TABLE, counter_table_items
 from tests.stats.conftest import PAGES, TODAY
@@ -105,7 +106,7 @@ def test_page_detail(simulated_table, capsys):
 
 
 def test_a_retired_page_keeps_its_counts_in_the_report(simulated_table, capsys):
-    tables.retire_pages(simulated_table.client, COUNTER_TABLE, ["/about/"])
+    counter_table.retire_pages(simulated_table.client, COUNTER_TABLE, ["/about/"])
     code, out, _ = stats(capsys)
     assert code == 0
     assert f"{simulated_table.traffic.page_views('/about/'):>8,}  /about/ (retired)" in out

@@ -41,9 +41,9 @@ def test_no_table_named_anywhere(monkeypatch, capsys, tmp_path):
 
 
 def test_an_unregistered_page(stats_environment, capsys):
-    from counter_lambda import tables
+    from shared import counter_table
 
-    tables.register_pages(stats_environment, COUNTER_TABLE, ["/posts/hello/"])
+    counter_table.register_pages(stats_environment, COUNTER_TABLE, ["/posts/hello/"])
     line = error_line(capsys, StatsRequest(page="/posts/nope/"))
     assert line == f"error: page /posts/nope/ is not registered in table {COUNTER_TABLE}"
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from counter_lambda import counter, tables
+from counter_lambda import counter
+from shared import counter_table
 from stats import cli as stats_cli
 from stats.cli import StatsRequest, run_stats
 from tests.counter.helpers import COUNTER_TABLE
@@ -14,7 +15,7 @@ from tests.terraform import terraform_checks as checks
 
 
 def test_the_stats_role_allows_exactly_the_calls_make_stats_makes(stats_environment, monkeypatch, capsys):
-    tables.register_pages(stats_environment, COUNTER_TABLE, ["/", "/posts/one/"])
+    counter_table.register_pages(stats_environment, COUNTER_TABLE, ["/", "/posts/one/"])
     counter.record_hit(stats_environment, COUNTER_TABLE, "/posts/one/", visitor="v", now=datetime.now(UTC))
 
     operations: set[str] = set()

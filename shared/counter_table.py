@@ -28,7 +28,7 @@ from counter_lambda.counter import (
     page_pk,
     until_processed,
 )
-from counter_lambda.pagekey import PageKeyError, normalise_page_key
+from shared.pagekey import PageKeyError, normalise_page_key
 
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
@@ -238,7 +238,7 @@ def register_pages(
 ) -> int:
     """Create a zero-count item for each page key not yet registered; return how many.
 
-    Keys are normalised (a bad key raises :class:`~counter_lambda.pagekey.PageKeyError`
+    Keys are normalised (a bad key raises :class:`~shared.pagekey.PageKeyError`
     before anything is written) and de-duplicated. Existing items are never written, so
     counts survive every publish; running it twice registers nothing the second time.
     ``BatchWriteItem`` cannot be conditional, so two publishes racing on the same new page
