@@ -6,7 +6,7 @@ CHECKOV_VENV := .venv-checkov
 AWSCLI_VENV := .venv-awscli
 INVOKE := $(BIN)/invoke
 
-.PHONY: help install serve preview new-post build check test test-fast publish rollback bench clean distclean browser tools
+.PHONY: help install serve preview new-post build check test test-fast publish rollback bench clean distclean browser fonts tools
 
 help:
 	@echo "make serve    run the whole stack locally as a live preview: every save shows in the browser"
@@ -78,6 +78,15 @@ browser:
 		echo "note: /usr/bin/chromium missing and not root; tests use Playwright's own browser (python -m playwright install chromium)"; \
 	fi
 
+# DejaVu Sans for the share cards (plugins/social_cards); without it they use Pillow's own font.
+fonts:
+	@if [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ]; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; \
+	else \
+		echo "note: DejaVu fonts missing and not root: share cards use Pillow's own font (apt-get install fonts-dejavu-core)"; \
+	fi
+
 build: install
 	$(INVOKE) build
 
@@ -97,7 +106,7 @@ new-post: install
 check: install
 	$(INVOKE) check $(SITE_ARGS)
 
-test: install tools browser
+test: install tools browser fonts
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # While editing: everything but the browser tests and those marked slow. Bytecode is written even
@@ -107,7 +116,7 @@ test-fast: install
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -m "not slow and not e2e" --hypothesis-profile=quick -n 2 --dist worksteal $(PYTEST_ARGS)
 
 # Flags go through PUBLISH_ARGS, e.g. make publish PUBLISH_ARGS="--dry-run --verbose".
-publish: install
+publish: install fonts
 	$(INVOKE) publish $(PUBLISH_ARGS)
 
 # Undo the last publish from the bucket's object versions (`$(INVOKE) history` lists them), e.g.
@@ -124,7 +133,7 @@ stats: install
 	$(INVOKE) stats $(if $(PAGE),--page '$(PAGE)') $(STATS_ARGS)
 
 clean:
-	rm -rf output .pytest_cache .hypothesis test-artifacts bench/.work terraform/.build
+	rm -rf output cache .pytest_cache .hypothesis test-artifacts bench/.work terraform/.build
 
 distclean: clean
 	rm -rf $(VENV) $(CHECKOV_VENV) $(AWSCLI_VENV) $(SCHEMA_DIR)/node_modules

@@ -32,6 +32,8 @@ PLUGINS = [
     "visitor_counter", "post_neighbors", "menu_pages", "sitemap_xml", "popular_posts",
     # The author's content as written: TeX as MathML, notebooks, inline styles and scripts as files.
     "math_mathml", "notebooks", "inline_assets",
+    # Photos as resized, metadata-free variants; a share card per post.
+    "photos", "social_cards",
 ]
 
 VISITOR_COUNTER = {
@@ -48,6 +50,19 @@ POPULAR_POSTS = {
     "count": 5,
     "title": "Most read this month",
 }
+
+# Local JPEG, PNG and WebP images in posts and pages are served as <picture> elements of resized
+# variants (AVIF and WebP beside the original's format) with their width and height written, no
+# EXIF or GPS position, lazily loaded below the first one; SVG and GIF pass untouched. Each
+# variant is encoded once (a cache under CACHE_PATH). All options: plugins/photos/options.py.
+PHOTOS = {
+    "enabled": True,
+    "widths": [480, 800, 1200, 1600],
+}
+
+# Each post's picture when its link is shared: a 1200x630 PNG card (title, site name, date, the
+# theme's colours), drawn in builds with an absolute SITEURL; a post's own "Image:" line wins.
+SOCIAL_CARDS = {"enabled": True}
 
 # Pretty URLs: every page is a folder with an index.html.
 ARTICLE_URL = "posts/{slug}/"

@@ -179,3 +179,39 @@ def build(
         overrides.update(SITEURL=site_url, FEED_DOMAIN=site_url)
     with contextlib.redirect_stdout(io.StringIO()):  # Pelican's "Done: processed ..." line
         return build_site(settings_file, output, overrides)
+
+
+# A spot near the author's home, as a phone writes it into every photo's EXIF.
+HOME_GPS = {1: "N", 2: (51.0, 30.0, 26.0), 3: "W", 4: (0.0, 7.0, 39.0)}
+
+
+def photo_jpeg(width: int, height: int, seed: int = 0, *, gps: bool = True, orientation: int = 1) -> bytes:
+    """A JPEG that compresses like a photo (smooth light, coarse texture, some grain), the same
+    for the same arguments, with a phone's GPS position and orientation in its EXIF. Stored
+    ``width`` x ``height``, a red block in its stored top-left corner; shown turned a quarter when
+    ``orientation`` is 5 to 8 (6: the block shows top right)."""
+    from PIL import ExifTags, Image
+
+    rng = random.Random(seed)
+
+    def noise(size: tuple[int, int], spread: int) -> Image.Image:  # seeded, unlike Image.effect_noise
+        return Image.frombytes("L", size, bytes(128 - spread + b % (2 * spread) for b in rng.randbytes(size[0] * size[1])))
+
+    small = (max(2, width // 40), max(2, height // 40))
+    light = Image.linear_gradient("L").rotate(rng.randrange(360)).resize(small)
+    bands = []
+    for _ in range(3):
+        texture = noise(small, 100)
+        bands.append(Image.blend(light, texture, 0.5).resize((width, height), Image.Resampling.BICUBIC))
+    grain = Image.frombytes("L", (width // 2, height // 2), rng.randbytes((width // 2) * (height // 2))).resize((width, height))
+    image = Image.merge("RGB", [Image.blend(band, grain, 0.05) for band in bands])
+    # A red block in the stored top-left corner tells which way the picture is shown.
+    image.paste((220, 20, 20), (0, 0, width // 8, height // 8))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    exif[ExifTags.Base.Make] = "Phone"
+    if gps:
+        exif[ExifTags.IFD.GPSInfo] = HOME_GPS
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90, exif=exif.tobytes())
+    return buffer.getvalue()

@@ -19,6 +19,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 from shared.pagekey import PageKeyError
 from deploy.site import BuildProblem, ProblemList, display_path, run_build, settings_path
 from deploy.wording import counted
+from plugins.photos.options import is_raster, plugin_active
+from plugins.photos.options import read_options as read_photo_options
 from plugins.visitor_counter.keys import page_key_for, site_path_prefix
 from shared.edge_rules import (
     CLOUDFRONT_FUNCTION_MAX_BYTES,
@@ -102,6 +104,7 @@ def check_site(
                     "the build stopped early, so links and images were not checked: fix the errors "
                     "above and run the check again"), "warning"))
             problems += check_images(site)
+            problems += check_image_weight(site)
             problems += check_inline_code(site)
             problems += check_held_back(site)
             problems += check_redirects(site)
@@ -150,6 +153,23 @@ class Site:
         elif "." not in key.rsplit("/", 1)[-1]:
             key += "/index.html"
         return key in self.files
+
+    def output_key(self, src: str) -> str:
+        """The output file an image's ``src`` on this site names (decoded, SITEURL's path off)."""
+        return unquote(urlsplit(src).path).lstrip("/").removeprefix(self.prefix.lstrip("/") + "/")
+
+    def content_file(self, src: str) -> Path | None:
+        """The file under the content folder an image of this site is copied from, if any."""
+        split = urlsplit(src)
+        if split.netloc and (split.hostname or "").lower() != self.host:
+            return None
+        source = Path(self.settings.get("PATH") or ".") / self.output_key(src)
+        return source if source.is_file() else None
+
+    def sized_by_build(self, src: str) -> bool:
+        """Whether the photos plugin writes this image's width and height itself: a local JPEG,
+        PNG or WebP, with the plugin on."""
+        return is_raster(src) and self.content_file(src) is not None and plugin_active(self.settings)
 
     def page_paths(self) -> list[str]:
         return sorted("/" + f[: -len("index.html")] if f.endswith("index.html") else "/" + f
@@ -270,15 +290,34 @@ def check_images(site: Site) -> list[BuildProblem]:
     problems = []
     for document in site.documents:
         for image in site.scan(document).images:
-            if image.has_size:
+            if image.has_size or site.sized_by_build(image.src):
                 continue
             src = urlsplit(image.src)
             local = not src.netloc or (src.hostname or "").lower() == site.host
-            size = image_size(site.output / unquote(src.path).lstrip("/").removeprefix(site.prefix.lstrip("/") + "/")) if local else None
+            size = image_size(site.output / site.output_key(image.src)) if local else None
             write = f'{{: width="{size[0]}" height="{size[1]}"}}' if size else '{: width="W" height="H"}'
             problems.append(_problem(document, document.line_of(image.src, unquote(image.src), _last_segment(image.src)), (
                 f"image {image.src} has no width and height: the text below it jumps when it loads "
                 f"(layout shift); add {write} right after the image's closing parenthesis"), "warning"))
+    return problems
+
+
+def check_image_weight(site: Site) -> list[BuildProblem]:
+    """An original over the photos plugin's ``max_original_bytes`` (5 MB): readers get resized
+    copies, but every clone, build and check carries the original."""
+    limit = read_photo_options(site.settings)["max_original_bytes"]
+    problems, reported = [], set()
+    for document in site.documents:
+        for image in site.scan(document).images:
+            source = site.content_file(image.src)
+            if source is None or source in reported or not limit or source.stat().st_size <= limit:
+                continue
+            reported.add(source)
+            megabytes = source.stat().st_size / 1024 / 1024
+            problems.append(_problem(document, document.line_of(image.src, unquote(image.src), _last_segment(image.src)), (
+                f"image {image.src} is {megabytes:.1f} MB, over {limit / 1024 / 1024:.0f} MB: readers get resized copies, "
+                f"but the repository, every build and every check carry the original; export it at most 3000 px wide "
+                f"(JPEG quality 85 is about 1-2 MB)"), "warning"))
     return problems
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
+
+from PIL import Image
 
 from contentcheck.check import CheckReport
 
@@ -27,3 +30,10 @@ def png(width: int, height: int) -> bytes:
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def gif(width: int, height: int) -> bytes:
+    """A real one-colour GIF of the given size."""
+    buffer = io.BytesIO()
+    Image.new("P", (width, height)).save(buffer, format="GIF")
+    return buffer.getvalue()

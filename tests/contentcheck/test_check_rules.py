@@ -9,7 +9,7 @@ import pytest
 
 from contentcheck.check import check_site
 from tests.blogs import FIXTURE_BLOG
-from tests.contentcheck.helpers import png, shown
+from tests.contentcheck.helpers import gif, png, shown
 
 
 def test_the_fixture_blog_has_no_errors_and_warns_only_of_what_is_held_back():
@@ -95,14 +95,43 @@ def test_a_site_url_without_a_scheme_is_an_error_on_its_settings_line(checked):
 
 
 def test_an_image_without_a_size_is_a_warning_that_gives_the_size_to_write(checked):
+    # Without the photos plugin, which writes the size of a local photo itself.
     report = checked({
         "posts/picture.md": "Title: Picture\nDate: 2026-01-06\nSlug: picture\n\nLook:\n\n![x]({static}/images/pic.png)\n",
         "images/pic.png": png(40, 30),
-    })
+    }, PHOTOS={"enabled": False})
     assert report.ok
     assert shown(report) == [
         "content/posts/picture.md:7: warning: image /images/pic.png has no width and height: the text below it "
         'jumps when it loads (layout shift); add {: width="40" height="30"} right after the image\'s closing parenthesis'
+    ]
+
+
+def test_a_local_photo_needs_no_size_by_hand_but_a_gif_still_does(checked):
+    report = checked({
+        "posts/picture.md": (
+            "Title: Picture\nDate: 2026-01-06\nSlug: picture\n\nLook:\n\n![x]({static}/images/pic.png)\n\n"
+            "![y]({static}/images/spin.gif)\n"
+        ),
+        "images/pic.png": png(40, 30),
+        "images/spin.gif": gif(20, 10),
+    })
+    assert shown(report) == [
+        "content/posts/picture.md:9: warning: image /images/spin.gif has no width and height: the text below it "
+        'jumps when it loads (layout shift); add {: width="20" height="10"} right after the image\'s closing parenthesis'
+    ]
+
+
+def test_an_original_over_5_mb_is_a_warning(checked):
+    heavy = png(40, 30) + b"\0" * (5 * 1024 * 1024)  # a real PNG, padded past 5 MB after its end
+    report = checked({
+        "posts/big.md": "Title: Big\nDate: 2026-01-06\nSlug: big\n\n![x]({static}/images/big.png)\n\n![x]({static}/images/big.png)\n",
+        "images/big.png": heavy,
+    })
+    assert shown(report) == [
+        "content/posts/big.md:5: warning: image /images/big.png is 5.0 MB, over 5 MB: readers get resized copies, "
+        "but the repository, every build and every check carry the original; export it at most 3000 px wide "
+        "(JPEG quality 85 is about 1-2 MB)"
     ]
 
 

@@ -54,9 +54,15 @@ def hit(base: str, key: str) -> dict:
         return json.load(response)
 
 
-def test_the_authors_two_posts_check_with_one_useful_warning(own_content):
-    report = check_site("pelicanconf.py", content_path=own_content, overrides=IDENTITY)
+def test_the_authors_two_posts_check_clean_and_the_plain_image_gets_its_size(own_content, tmp_path):
+    report = check_site("pelicanconf.py", tmp_path / "output", content_path=own_content, overrides=IDENTITY)
     assert report.ok and (report.posts, report.pages) == (2, 0)
+    # The plain image needs no size by hand: the photos plugin writes it.
+    assert report.warnings == []
+    page = (tmp_path / "output" / "posts" / "first-week" / "index.html").read_text(encoding="utf-8")
+    assert 'alt="My desk"' in page and 'width="120" height="80"' in page
+    # Without the plugin the check says which size to write.
+    report = check_site("pelicanconf.py", content_path=own_content, overrides={**IDENTITY, "PHOTOS": {"enabled": False}})
     (warning,) = report.warnings
     assert warning.file.endswith("my-content/posts/first-week.md") and warning.line == 8
     assert 'add {: width="120" height="80"}' in warning.message

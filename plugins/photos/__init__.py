@@ -1,0 +1,14 @@
+"""Pelican plugin: responsive photos. Every local JPEG, PNG or WebP the content shows becomes a
+``<picture>`` of resized, metadata-free variants named by their content hash; SVG and GIF pass
+through untouched. Templates apply it with the ``responsive_images`` filter."""
+
+
+def register():
+    # Imported here: the content check reads the options (options.py) without loading Pelican.
+    from pelican import signals
+
+    from .plugin import expose_to_templates, start_build, write_variants
+
+    signals.initialized.connect(start_build)
+    signals.generator_init.connect(expose_to_templates)
+    signals.finalized.connect(write_variants)
