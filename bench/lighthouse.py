@@ -1,5 +1,5 @@
-"""Lighthouse scores of the built theme: home, a post, a tag page and the archives, mobile and
-desktop presets, the four categories. The anchor is the issue's bar: 100 in every cell.
+"""Lighthouse scores of the built theme: home, a post, a tag page, the archives and a post of 8
+photos, mobile and desktop presets, the four categories. The anchor is the issue's bar: 100 in every cell.
 
 Needs the lighthouse npm package outside the repo (``npm install --prefix DIR lighthouse@12.2.3``)
 and a Chromium. The site is built as published (absolute SITEURL = the local server), served
@@ -20,9 +20,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.photos import SLUG as PHOTO_SLUG
 from bench.static_site import serve_site
 
-PAGES = {"home": "/", "post": None, "tag": None, "archives": "/archives/"}
+PAGES = {"home": "/", "post": None, "tag": None, "archives": "/archives/", "photos": None}
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu"
 
@@ -34,10 +35,14 @@ def free_port() -> int:
 
 
 def build_fixture_site(root: Path, site_url: str) -> Path:
-    """The theme tests' fixture blog (never content/), built as published for ``site_url``."""
+    """The theme tests' fixture blog (never content/) and a post of 8 phone photos
+    (``bench.photos``), built as published for ``site_url``."""
+    from bench.photos import photo_post
     from tests.theme.conftest import IDENTITY, build, write_content
 
-    return build(write_content(root), root / "output", "publishconf.py", SITEURL=site_url, FEED_DOMAIN=site_url, **IDENTITY)
+    content = write_content(root)
+    photo_post(content, 8)
+    return build(content, root / "output", "publishconf.py", SITEURL=site_url, FEED_DOMAIN=site_url, **IDENTITY)
 
 
 def run_lighthouse(lighthouse: str, url: str, preset: str, report: Path) -> dict[str, int]:
@@ -68,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     args.reports.mkdir(parents=True, exist_ok=True)
     port = free_port()
     site_url = f"http://127.0.0.1:{port}"
-    pages = dict(PAGES, post="/posts/diagram-and-code/", tag="/tags/aws/")
+    pages = dict(PAGES, post="/posts/diagram-and-code/", tag="/tags/aws/", photos=f"/posts/{PHOTO_SLUG}/")
     below_bar = 0
     with tempfile.TemporaryDirectory() as scratch:
         output = build_fixture_site(Path(scratch), site_url)

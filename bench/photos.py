@@ -14,6 +14,7 @@ Run alone: ``python -m bench.photos [--quick] [--photos N] [--runs N]``.
 
 from __future__ import annotations
 
+import json
 import resource
 import shutil
 import statistics
@@ -27,6 +28,7 @@ from bench.sitegen import generate_site, photo_jpeg
 from bench.static_site import serve_site
 from bench.table import Row, human_bytes
 from deploy.targets import PROJECT_ROOT
+from deploy.wording import counted
 from devstack.browser import launch_chromium
 
 QUICK = {"photos": 2, "runs": 1}
@@ -61,8 +63,6 @@ def _children_cpu() -> float:
 
 def timed_build(content: Path, output: Path, cache: Path, photos_on: bool) -> float:
     """CPU seconds of one build in a fresh interpreter."""
-    import json
-
     shutil.rmtree(output, ignore_errors=True)
     overrides = {"CACHE_PATH": str(cache), "PHOTOS": {"enabled": photos_on}}
     before = _children_cpu()
@@ -74,11 +74,12 @@ def timed_build(content: Path, output: Path, cache: Path, photos_on: bool) -> fl
 
 
 def image_bytes(browser, url: str, device: dict) -> tuple[int, int]:
-    """Bytes of every image the post fetched once scrolled to its end, and how many images."""
+    """Bytes of every content image (under /images/) the post fetched once scrolled to its end,
+    and how many."""
     context = browser.new_context(**device)
     page = context.new_page()
     bodies: list[int] = []
-    page.on("response", lambda response: bodies.append(len(response.body())) if response.request.resource_type == "image" else None)
+    page.on("response", lambda response: bodies.append(len(response.body())) if "/images/" in response.url else None)
     try:
         page.goto(f"{url}/posts/{SLUG}/", wait_until="load")
         for image in page.locator(".prose img").all():
@@ -117,14 +118,14 @@ def run(photos: int, runs: int) -> list[Row]:
     for name in DEVICES:
         (before, before_count), (after, after_count) = served["before"][name], served["after"][name]
         rows.append(Row(
-            f"Photos: image bytes of a post with {photos} photos, {name}",
-            f"{human_bytes(after)} ({after_count} images)", f"{human_bytes(before)}: the originals",
+            f"Photos: image bytes of a post with {counted(photos, 'photo')}, {name}",
+            f"{human_bytes(after)} ({counted(after_count, 'image')})", f"{human_bytes(before)}: the {counted(before_count, 'original')}",
             after / before, "reported", None,
         ))
     off_s, cold_s, warm_s = (statistics.median(values) for values in (off, cold, warm))
     per_photo = (cold_s - off_s) / photos
     rows.append(Row(
-        f"Photos: build CPU time, first build of {photos} new photos (median of {runs})",
+        f"Photos: build CPU time, first build with {counted(photos, 'new photo')} (median of {runs})",
         f"{cold_s:.1f} s, {per_photo:.2f} s a photo", f"plugin off: {off_s:.1f} s", cold_s / off_s, "reported", None,
     ))
     rows.append(Row.at_most(

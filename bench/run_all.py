@@ -22,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 
 from bench import (
-    cold_start, counter_history, counter_hot_path, plugin_overhead, publish_vs_sync, rollback_vs_publish,
+    cold_start, counter_history, counter_hot_path, photos, plugin_overhead, publish_vs_sync, rollback_vs_publish,
     widget_budget, writing_loop,
 )
 from bench.table import Row, markdown_table
@@ -30,7 +30,7 @@ from bench.table import Row, markdown_table
 # In the order of the issue's list of benchmarks.
 BENCHMARKS: list[ModuleType] = [
     plugin_overhead, publish_vs_sync, counter_hot_path, counter_history, cold_start, widget_budget, writing_loop,
-    rollback_vs_publish,
+    rollback_vs_publish, photos,
 ]
 RESULTS = Path(__file__).with_name("results.md")
 
@@ -78,6 +78,9 @@ ANCHORS = """\
 - **Widget**: the 1 KiB gzip budget for size; for requests and CLS, the same visitor reading
   the same pages in Chromium with the counter's script and API blocked (the page without the
   widget). Requests are counted at the local edge.
+- **Photos**: the same post of 4000x3000 phone JPEGs built with `PHOTOS = {"enabled": False}`:
+  for bytes, the originals a Chromium fetches at the same size scrolled to the end; for build
+  time, the CPU time of that build in a fresh interpreter (`bench/photos.py`).
 """
 
 

@@ -7,8 +7,9 @@ def register():
     # Imported here: the content check reads the options (options.py) without loading Pelican.
     from pelican import signals
 
-    from .plugin import expose_to_templates, start_build, write_variants
+    from .plugin import collect_static_photos, expose_to_templates, start_build, write_variants
 
     signals.initialized.connect(start_build)
     signals.generator_init.connect(expose_to_templates)
+    signals.static_generator_finalized.connect(collect_static_photos)
     signals.finalized.connect(write_variants)

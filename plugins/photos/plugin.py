@@ -32,6 +32,7 @@ class PhotoBuild:
         self.variants: set[str] = set()  # output paths of the variants shown
         self.shown_on: dict[str, int] = {}  # output file -> images rendered on it so far
         self.sources: dict[str, Path] | None = None
+        self.static_photos: dict[str, Path] = {}  # output path -> source of each raster file copied
 
     @property
     def enabled(self) -> bool:
@@ -97,6 +98,14 @@ class PhotoBuild:
     def write(self) -> None:
         """Each variant shown, and at each original's path a copy without its metadata (Pelican
         copied the original there, GPS position and all)."""
+        # Every photo Pelican copied this build, shown or not: an incremental build may copy
+        # files again without rendering the pages that show them.
+        for save_as, source in sorted(self.static_photos.items()):
+            if save_as not in self.originals:
+                try:
+                    self.originals[save_as] = self.cache.original_copy(source, save_as).name
+                except (OSError, ValueError) as error:
+                    log.warning("photos: %s is published as it is, metadata and all: %s", save_as, error)
         copies = {name: name for name in self.variants}
         copies.update(self.originals)
         for target_name, cached_name in sorted(copies.items()):
@@ -129,6 +138,15 @@ def expose_to_templates(generator) -> None:
         return Markup(build.responsive(str(html), context))
 
     generator.env.filters["responsive_images"] = responsive_images
+
+
+def collect_static_photos(generator) -> None:
+    if _build is None or not _build.enabled:
+        return
+    for static in getattr(generator, "staticfiles", ()):
+        save_as = str(static.save_as).replace("\\", "/")
+        if is_raster(save_as):
+            _build.static_photos[save_as] = Path(static.source_path)
 
 
 def write_variants(pelican) -> None:

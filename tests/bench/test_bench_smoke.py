@@ -19,6 +19,7 @@ from bench import (
     cold_start,
     counter_history,
     counter_hot_path,
+    photos,
     plugin_overhead,
     publish_vs_sync,
     rollback_vs_publish,
@@ -38,6 +39,7 @@ TINY = {
     widget_budget: {"views": 2},
     writing_loop: {"posts": 4, "rounds": 1},
     rollback_vs_publish: {"posts": 4, "rounds": 1, "rtt_ms": 0},
+    photos: {"photos": 1, "runs": 1},
 }
 # The table's rows, in order: one per figure the issue asks for.
 EXPECTED_FIGURES = [
@@ -69,6 +71,10 @@ EXPECTED_FIGURES = [
     "make serve to ready, 4-post site",
     "Rollback of a one-post mistake (4 posts, ",
     "Rollback of a one-post mistake (4 posts, ",
+    "Photos: image bytes of a post with 1 photo, phone",
+    "Photos: image bytes of a post with 1 photo, desktop",
+    "Photos: build CPU time, first build with 1 new photo",
+    "Photos: build CPU time, rebuild with nothing changed",
 ]
 
 
@@ -163,6 +169,13 @@ def test_widget_budget_facts(outcomes):
     requests = row(outcomes, "Widget: requests per page view")
     assert requests.passed, requests  # one API call per view, the script fetched at most once
     assert row(outcomes, "Widget: CLS").passed
+
+
+@runs_every_benchmark
+def test_photos_send_a_phone_fewer_bytes_than_the_original(outcomes):
+    phone = row(outcomes, "Photos: image bytes of a post with 1 photo, phone")
+    assert 0 < phone.ratio < 0.5, phone
+    assert "(1 image)" in phone.ours
 
 
 @runs_every_benchmark

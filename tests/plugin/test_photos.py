@@ -56,6 +56,7 @@ def write_photo_blog(content: Path) -> Path:
         # Stored 4000x3000, shown 3000x4000: the phone was held upright (EXIF orientation 6).
         "images/harbour.jpg": photo_jpeg(4000, 3000, orientation=6),
         "images/small.jpg": photo_jpeg(300, 200, seed=2),
+        "images/not-shown.jpg": photo_jpeg(200, 150, seed=3),  # copied (STATIC_PATHS), on no page
         "images/diagram.svg": SVG,
         "images/spinner.gif": GIF,
     })
@@ -113,6 +114,7 @@ def test_a_phone_photo_is_served_upright_without_its_gps_position(photo_site):
     served = [name for name, _ in candidates(harbour["srcset"])]
     served += [name for source in page.sources[0] for name, _ in candidates(source["srcset"])]
     served.append("images/harbour.jpg")  # the original's own path, which an author may link to
+    served.append("images/not-shown.jpg")  # a photo no page shows is published all the same
     assert {Path(name).suffix for name in served} == {".jpg", ".webp", ".avif"}
     for name in served:
         with Image.open(output / name) as image:
@@ -120,6 +122,8 @@ def test_a_phone_photo_is_served_upright_without_its_gps_position(photo_site):
             assert not exif.get_ifd(ExifTags.IFD.GPSInfo), f"{name} still says where it was taken"
             assert ExifTags.Base.Orientation not in exif and ExifTags.Base.Make not in exif
             assert "xmp" not in image.info and "exif" not in image.info
+            if "not-shown" in name:
+                continue
             # Upright: 3 wide for 4 high, the red block of the stored top-left corner top right.
             assert image.width * 4 == pytest.approx(image.height * 3, abs=4)
             red, green, _ = image.convert("RGB").getpixel((image.width - 3, 3))
