@@ -2,7 +2,8 @@
 
 The post: 8 JPEGs of 4000x3000 (``bench.sitegen.photo_jpeg``: about 2 MB each, GPS in the EXIF)
 between paragraphs, in a small generated site. **Bytes**: a real Chromium reads the post at a
-phone's size (360x740 CSS px at 2x) and a desktop's (1280x900 at 1x), scrolled to the end so
+phone's size (360x740 CSS px at 2x), a desktop's (1280x900 at 1x) and a laptop's (1440x900 at
+2x), scrolled to the end so
 every lazy image loads, and every image response's body is summed; the anchor is the same post
 built with ``PHOTOS = {"enabled": False}`` (the originals, as the theme served them before).
 **Build time**: CPU time (user + system) of a build in a fresh interpreter, as ``make build``
@@ -37,6 +38,7 @@ SLUG = "photo-walk"
 DEVICES = {
     "phone 360 px at 2x": {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True},
     "desktop 1280 px at 1x": {"viewport": {"width": 1280, "height": 900}},
+    "laptop 1440 px at 2x": {"viewport": {"width": 1440, "height": 900}, "device_scale_factor": 2},
 }
 BUILD = (
     "import sys, json; from deploy.site import build_site; "

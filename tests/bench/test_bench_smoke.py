@@ -73,6 +73,7 @@ EXPECTED_FIGURES = [
     "Rollback of a one-post mistake (4 posts, ",
     "Photos: image bytes of a post with 1 photo, phone",
     "Photos: image bytes of a post with 1 photo, desktop",
+    "Photos: image bytes of a post with 1 photo, laptop",
     "Photos: build CPU time, first build with 1 new photo",
     "Photos: build CPU time, rebuild with nothing changed",
 ]
