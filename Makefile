@@ -104,7 +104,7 @@ new-post: install
 
 # The content check: also run by make publish before anything is uploaded, and by CI.
 check: install
-	$(INVOKE) check $(SITE_ARGS)
+	$(INVOKE) check $(SITE_ARGS) $(CHECK_ARGS)
 
 test: install tools browser fonts
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -51,13 +51,14 @@ def build(c, output="output"):
     help={
         "content": "content folder to check instead of the settings' PATH",
         "settings": "Pelican settings file (default: pelicanconf.py)",
+        "all": "print every finding (past 50, each rule's first few and its count)",
     }
 )
-def check(c, content=None, settings="pelicanconf.py"):
+def check(c, content=None, settings="pelicanconf.py", all=False):  # noqa: A002 - the flag's name
     """Check the content: errors (they block publish) and warnings, each with its file and line."""
     from contentcheck.__main__ import main
 
-    arguments = ["--settings", settings] + (["--content", content] if content else [])
+    arguments = ["--settings", settings] + (["--content", content] if content else []) + (["--all"] if all else [])
     code = main(arguments)
     if code:
         raise SystemExit(code)

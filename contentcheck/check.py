@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import io
 import os
@@ -21,6 +22,7 @@ from deploy.site import BuildProblem, ProblemList, display_path, run_build, sett
 from deploy.wording import counted
 from plugins.photos.options import is_raster, plugin_active
 from plugins.photos.options import read_options as read_photo_options
+from plugins.listed import plugin_names
 from plugins.visitor_counter.keys import page_key_for, site_path_prefix
 from shared.edge_rules import (
     CLOUDFRONT_FUNCTION_MAX_BYTES,
@@ -37,6 +39,7 @@ from .csp import Policy
 from .documents import Document, documents_collected
 from .html import ContentScan, scan_content
 from .imagesize import image_size
+from .syntax import leftovers
 
 # Pelican's reasons for not reading a file, and what the author should write instead.
 _READ_HINTS = (
@@ -87,28 +90,31 @@ def check_site(
         report.pages = sum(d.kind == "page" for d in documents)
         site = Site(build.output, build.settings, documents, redirects_file, csp_file)
         problems = [p for p in build.problems if not any(e.match(p.message) for e in _EXPLAINED)]
-        problems = [_with_hint(p) for p in problems]
+        problems = [_ruled("pelican", [_with_hint(p)])[0] for p in problems]
         if build.settings:
-            site_url_problems = check_site_url(settings_file, build.settings)
+            problems = _with_template_lines(problems, site)
+            site_url_problems = _ruled("siteurl", check_site_url(settings_file, build.settings))
             problems += site_url_problems
-            duplicates = check_duplicates(site)
+            duplicates = _ruled("duplicates", check_duplicates(site))
             if duplicates:  # Pelican's crash on the second write says less than the duplicate does
                 problems = [p for p in problems if not _OVERWRITE.search(p.message)]
             problems += duplicates
             if not site_url_problems:  # without a valid SITEURL every key would be wrong alike
-                problems += check_page_keys(site)
+                problems += _ruled("page keys", check_page_keys(site))
             if collected.finished:
-                problems += check_references(site)
+                problems += _ruled("links", check_references(site))
             else:
                 problems.append(BuildProblem(None, None, (
                     "the build stopped early, so links and images were not checked: fix the errors "
-                    "above and run the check again"), "warning"))
-            problems += check_images(site)
-            problems += check_image_weight(site)
-            problems += check_inline_code(site)
-            problems += check_held_back(site)
-            problems += check_redirects(site)
-            problems += check_csp_additions(site)
+                    "above and run the check again"), "warning", "pelican"))
+            problems += _ruled("dropped pages", check_dropped_pages(settings_file, build.settings))
+            problems += _ruled("raw syntax", check_raw_syntax(site))
+            problems += _ruled("image size", check_images(site))
+            problems += _ruled("image weight", check_image_weight(site))
+            problems += _ruled("inline code", check_inline_code(site))
+            problems += _ruled("held back", check_held_back(site))
+            problems += _ruled("redirects", check_redirects(site))
+            problems += _ruled("csp", check_csp_additions(site))
     report.problems = sorted(problems, key=lambda p: (p.file or "", p.line or 0, p.level, p.message))
     report.seconds = time.perf_counter() - started
     return report
@@ -177,19 +183,45 @@ class Site:
 
 
 class LineOf:
-    """The line of a URL in a document, looked up only if a problem is reported about it."""
+    """The line of a URL in a document, looked up only if a problem is reported about it: its
+    ``occurrence``-th (from 0) appearance, so each of a repeated link has its own line."""
 
-    def __init__(self, document: Document, url: str):
-        self.document, self.url = document, url
+    def __init__(self, document: Document, url: str, occurrence: int = 0):
+        self.document, self.url, self.occurrence = document, url, occurrence
 
     def find(self) -> int | None:
-        return self.document.line_of(self.url, unquote(self.url), _last_segment(self.url))
+        return self.document.line_of(self.url, unquote(self.url), _last_segment(self.url), occurrence=self.occurrence)
 
 
 def _problem(document: Document, line: int | LineOf | None, message: str, level: str = "error") -> BuildProblem:
     if isinstance(line, LineOf):
         line = line.find()
     return BuildProblem(display_path(document.source), line, message, level)
+
+
+def _ruled(rule: str, problems: list[BuildProblem]) -> list[BuildProblem]:
+    return [dataclasses.replace(p, rule=p.rule or rule) for p in problems]
+
+
+_MISSING_TEMPLATE = re.compile(r"unable to load (?P<name>[^\s\[]+)\[\.html\]")
+
+
+def _with_template_lines(problems: list[BuildProblem], site: "Site") -> list[BuildProblem]:
+    """Pelican names a missing template but not who asked for it: each page whose "Template:"
+    line names it, with that line, instead."""
+    out = []
+    for problem in problems:
+        missing = _MISSING_TEMPLATE.search(problem.message) if problem.file is None else None
+        asking = [d for d in site.documents if missing and d.template == missing["name"]]
+        if not asking:
+            out.append(problem)
+            continue
+        theme = display_path(Path(str(site.settings.get("THEME") or "theme")) / "templates")
+        for document in asking:
+            out.append(dataclasses.replace(_problem(document, document.line_of_field("template"), (
+                f'"Template: {missing["name"]}" names a template the theme does not have ({theme}/{missing["name"]}.html): '
+                f"remove the line to use the {document.kind == 'post' and 'article' or 'page'} template, or add that file")), rule="pelican"))
+    return out
 
 
 def _with_hint(problem: BuildProblem) -> BuildProblem:
@@ -251,9 +283,11 @@ def check_references(site: Site) -> list[BuildProblem]:
     known = site.page_paths()
     for document in site.documents:
         base = "/" + document.url
+        seen: dict[str, int] = defaultdict(int)
         for reference in site.scan(document).references:
             url = reference.url
-            line = LineOf(document, url)
+            line = LineOf(document, url, seen[url])
+            seen[url] += 1
             if url.startswith("{"):
                 problems.append(_problem(document, line, (
                     f"link {url} points at a file Pelican cannot find: {{filename}} and {{static}} paths start "
@@ -289,16 +323,93 @@ def check_references(site: Site) -> list[BuildProblem]:
 def check_images(site: Site) -> list[BuildProblem]:
     problems = []
     for document in site.documents:
+        seen: dict[str, int] = defaultdict(int)
         for image in site.scan(document).images:
+            occurrence = seen[image.src]
+            seen[image.src] += 1
             if image.has_size or site.sized_by_build(image.src):
                 continue
             src = urlsplit(image.src)
             local = not src.netloc or (src.hostname or "").lower() == site.host
-            size = image_size(site.output / site.output_key(image.src)) if local else None
-            write = f'{{: width="{size[0]}" height="{size[1]}"}}' if size else '{: width="W" height="H"}'
-            problems.append(_problem(document, document.line_of(image.src, unquote(image.src), _last_segment(image.src)), (
-                f"image {image.src} has no width and height: the text below it jumps when it loads "
-                f"(layout shift); add {write} right after the image's closing parenthesis"), "warning"))
+            size = None
+            if src.scheme.lower() != "data":
+                size = image_size(site.output / site.output_key(image.src)) if local else None
+            line = document.line_of(image.src, unquote(image.src), _last_segment(image.src), occurrence=occurrence)
+            source_line = document.lines[line - 1] if line else ""
+            problems.append(_problem(document, line, (
+                f"image {shortened_url(image.src)} has no {'width' if image.height else 'height' if image.width else 'width and height'}: "
+                f"the text below it jumps when it loads (layout shift); {image_size_advice(image, size, source_line)}"), "warning"))
+    return problems
+
+
+def image_size_advice(image, natural: tuple[int, int] | None, source_line: str) -> str:
+    """What to write, in the syntax the author used (an HTML tag's attributes, or Markdown's
+    attribute list), keeping a size already given: a thumbnail written width="100" gets the
+    height that keeps its proportions, never the image's natural size."""
+    width, height = (f"{n}" for n in natural) if natural else ("W", "H")
+    given_width, given_height = _pixels(image.width), _pixels(image.height)
+    if natural and given_width:
+        height = str(round(given_width * natural[1] / natural[0]))
+    elif natural and given_height:
+        width = str(round(given_height * natural[0] / natural[1]))
+    missing = [f'{name}="{value}"' for name, value, given in (("width", width, image.width), ("height", height, image.height)) if not given]
+    if "<img" in source_line.lower():
+        return f"add {' '.join(missing)} to the <img> tag"
+    return f"add {{: {' '.join(missing)}}} right after the image's closing parenthesis"
+
+
+def _pixels(value: str) -> int | None:
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def shortened_url(url: str) -> str:
+    """A ``data:`` URI as its type and size (``data:image/png;base64,…(38 KB)``), not its bytes."""
+    if not url[:5].lower() == "data:" or len(url) <= 80:
+        return url
+    head, _, data = url.partition(",")
+    size = len(data) * 3 // 4 if head.endswith(";base64") else len(data)
+    return f"{head},…({size / 1024:.0f} KB)" if size >= 1024 else f"{head},…({size} bytes)"
+
+
+def check_raw_syntax(site: Site) -> list[BuildProblem]:
+    """Plugin or template syntax the build left in a page's text: readers see it as written."""
+    math_on = any(name in ("math_mathml", "render_math", "pelican_math_svg") for name in plugin_names(site.settings))
+    problems = []
+    for document in site.documents:
+        seen: dict[str, int] = defaultdict(int)
+        for leftover in leftovers(document.html, math_on):
+            line = document.line_of(leftover.text, leftover.text[:12].rstrip("…"), occurrence=seen[leftover.text])
+            seen[leftover.text] += 1
+            problems.append(_problem(document, line, (
+                f"{leftover.text} is shown to readers as written: {leftover.advice}"), "error" if leftover.known else "warning"))
+    return problems
+
+
+def check_dropped_pages(settings_file, settings: dict) -> list[BuildProblem]:
+    """Settings that make Pelican write fewer pages than it was given, without a word."""
+    path = settings_path(settings_file)
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+
+    def line_of(name: str) -> int | None:
+        return next((n for n, text in enumerate(lines, start=1) if re.match(rf"\s*{name}\s*=", text)), None)
+
+    problems = []
+    pagination = settings.get("DEFAULT_PAGINATION")
+    if isinstance(pagination, int) and not isinstance(pagination, bool) and pagination <= 0:
+        problems.append(BuildProblem(display_path(path), line_of("DEFAULT_PAGINATION"), (
+            f"DEFAULT_PAGINATION = {pagination} " + (
+                "lists no post at all on the home page: write a positive number of posts per page, or False for all on one page"
+                if pagination < 0 else "turns pagination off: every post on one home page; write False to mean it, or a number per page")),
+            "error" if pagination < 0 else "warning"))
+    fixed: dict[str, list[str]] = defaultdict(list)
+    for name, value in settings.items():
+        if name.endswith("_SAVE_AS") and isinstance(value, str) and value and "{" not in value:
+            fixed[value.lstrip("/")].append(name)
+    for target, names in sorted(fixed.items()):
+        if len(names) > 1:
+            names = sorted(names)
+            problems.append(BuildProblem(display_path(path), line_of(names[-1]) or line_of(names[0]), (
+                f"{' and '.join(names)} all write {target}: only the last one written survives; give each its own file"), "error"))
     return problems
 
 
@@ -324,12 +435,14 @@ def check_image_weight(site: Site) -> list[BuildProblem]:
 def check_inline_code(site: Site) -> list[BuildProblem]:
     problems = []
     policy = site.policy
+    # The inline_assets plugin moves inline styles and <script> blocks into files the CSP allows.
+    moved = "inline_assets" in plugin_names(site.settings)
     for document in site.documents:
         scan = site.scan(document)
         found = []
-        if scan.inline_styles and not policy.allows_inline("style-src"):
+        if scan.inline_styles and not policy.allows_inline("style-src") and not moved:
             found.append((scan.inline_styles[0], "style=", "style-src", "a class styled in theme/static/css/main.css"))
-        if scan.inline_scripts and not policy.allows_inline("script-src"):
+        if scan.inline_scripts and not policy.allows_inline("script-src") and not moved:
             found.append(("<script>", "<script", "script-src", "a file under content/ (or the theme) loaded with <script src>"))
         if scan.event_handlers and not policy.allows_inline("script-src"):
             tag, attribute = scan.event_handlers[0]

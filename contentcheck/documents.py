@@ -22,6 +22,7 @@ class Document:
     save_as: str  # the file the build writes, relative to the output folder
     date: datetime | None
     html: str  # the content as rendered, links resolved
+    template: str = ""  # the template the page is written with ("article", or its "Template:" line)
 
     @cached_property
     def lines(self) -> list[str]:
@@ -30,13 +31,15 @@ class Document:
         except OSError:
             return []
 
-    def line_of(self, *needles: str) -> int | None:
-        """The first line holding any of ``needles`` (tried in order), past the metadata header."""
+    def line_of(self, *needles: str, occurrence: int = 0) -> int | None:
+        """The line holding the ``occurrence``-th (from 0) appearance of the first of ``needles``
+        found past the metadata header (its last appearance when there are fewer)."""
         body_starts = next((i for i, text in enumerate(self.lines) if not text.strip()), 0)
         for needle in filter(None, needles):
-            for number, text in enumerate(self.lines[body_starts:], start=body_starts + 1):
-                if needle in text:
-                    return number
+            found = [number for number, text in enumerate(self.lines[body_starts:], start=body_starts + 1)
+                     for _ in range(text.count(needle))]
+            if found:
+                return found[min(occurrence, len(found) - 1)]
         return None
 
     def line_of_field(self, name: str) -> int | None:
@@ -101,4 +104,5 @@ def _document(content, kind: str) -> Document:
         save_as=str(content.save_as or ""),
         date=getattr(content, "date", None),
         html=content.content or "",
+        template=str(getattr(content, "template", "") or ""),
     )

@@ -28,7 +28,12 @@ class Reference:
 @dataclass(frozen=True)
 class Image:
     src: str
-    has_size: bool
+    width: str = ""
+    height: str = ""
+
+    @property
+    def has_size(self) -> bool:
+        return bool(self.width and self.height)
 
 
 @dataclass
@@ -59,7 +64,7 @@ class _Scanner(HTMLParser):
                     continue
                 self.scan.references.append(Reference(tag, attributes[attribute].strip(), directive))
         if tag == "img" and attributes.get("src"):
-            self.scan.images.append(Image(attributes["src"], bool(attributes.get("width") and attributes.get("height"))))
+            self.scan.images.append(Image(attributes["src"], attributes.get("width", "").strip(), attributes.get("height", "").strip()))
         if tag == "script":
             runs = attributes.get("type", "text/javascript") in ("", "text/javascript", "module", "application/javascript")
             self._script_is_inline = runs and "src" not in attributes

@@ -167,6 +167,7 @@ def _build(settings_file: str | Path, targets: Targets, output: Path) -> None:
     """Build through the content check (`make check`): its warnings are printed, and any error
     stops the publish before anything is uploaded."""
     from contentcheck.check import check_site
+    from contentcheck.printing import report_lines
 
     site_url = targets.site_url
     # publishconf.py derives FEED_DOMAIN and friends from the environment when it is read; the
@@ -178,8 +179,8 @@ def _build(settings_file: str | Path, targets: Targets, output: Path) -> None:
         AWS_ENDPOINT_URL=targets.endpoint_url,
     ):
         report = check_site(settings_file, output, overrides={"SITEURL": site_url.rstrip("/")})
-    for problem in report.problems:
-        print(problem, file=sys.stderr)
+    for line in report_lines(report.problems):  # errors first, then the warnings
+        print(line, file=sys.stderr)
     if not report.ok:
         count = len(report.errors)
         raise PublishError(

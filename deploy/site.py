@@ -34,6 +34,7 @@ class BuildProblem:
     line: int | None
     message: str  # Pelican's own words, with the reason from its exception when it had one
     level: str  # "error" or "warning"
+    rule: str = ""  # what found it ("pelican" for the build itself), so a long report can count by rule
 
     @property
     def is_error(self) -> bool:

@@ -37,8 +37,10 @@ _run: InlineMove | None = None
 
 
 def configure(pelican) -> None:
+    from plugins.listed import listed
+
     global _run
-    _run = InlineMove(pelican.settings)
+    _run = InlineMove(pelican.settings) if listed(pelican.settings, __package__) else None
 
 
 def rewrite_written_page(path, context) -> None:

@@ -11,6 +11,10 @@ def register():
 
 
 def add_markdown_extension(pelican) -> None:
+    from plugins.listed import listed
+
+    if not listed(pelican.settings, __name__):
+        return
     # A copy: the settings module's MARKDOWN dict is shared by every build of the process. The
     # extension goes in by its module name, so the settings stay plain, comparable values.
     markdown = dict(pelican.settings.get("MARKDOWN") or {})

@@ -23,7 +23,11 @@ def register():
 
 
 def add_markdown_extension(pelican) -> None:
+    from plugins.listed import listed
+
     settings = pelican.settings
+    if not listed(settings, __name__):
+        return
     markdown = dict(settings.get("MARKDOWN") or {})
     configs = dict(markdown.get("extension_configs") or {})
     folder = os.path.join(settings["PATH"], settings.get("NOTEBOOK_DIR") or "notebooks")

@@ -59,4 +59,7 @@ class NotebookReader(BaseReader):
 
 
 def add_reader(readers) -> None:
-    readers.reader_classes["ipynb"] = NotebookReader
+    from plugins.listed import listed
+
+    if listed(readers.settings, __package__):
+        readers.reader_classes["ipynb"] = NotebookReader
