@@ -167,8 +167,8 @@ class Site:
     def content_file(self, src: str) -> Path | None:
         """The file under the content folder an image of this site is copied from, if any."""
         split = urlsplit(src)
-        if split.netloc and (split.hostname or "").lower() != self.host:
-            return None
+        if split.netloc and (split.hostname or "").lower() != self.host or split.scheme.lower() not in ("", "http", "https"):
+            return None  # another site's, or a data: URI
         source = Path(self.settings.get("PATH") or ".") / self.output_key(src)
         return source if source.is_file() else None
 
@@ -327,13 +327,11 @@ def check_images(site: Site) -> list[BuildProblem]:
         for image in site.scan(document).images:
             occurrence = seen[image.src]
             seen[image.src] += 1
+            src = urlsplit(image.src)
             if image.has_size or site.sized_by_build(image.src):
                 continue
-            src = urlsplit(image.src)
-            local = not src.netloc or (src.hostname or "").lower() == site.host
-            size = None
-            if src.scheme.lower() != "data":
-                size = image_size(site.output / site.output_key(image.src)) if local else None
+            local = (not src.netloc or (src.hostname or "").lower() == site.host) and src.scheme.lower() != "data"
+            size = image_size(site.output / site.output_key(image.src)) if local else None
             line = document.line_of(image.src, unquote(image.src), _last_segment(image.src), occurrence=occurrence)
             source_line = document.lines[line - 1] if line else ""
             problems.append(_problem(document, line, (
