@@ -16,7 +16,6 @@ import time
 import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Iterator, Sequence
 from typing import Any, Callable, Iterable
 
 import botocore.loaders
@@ -55,51 +54,10 @@ class PublishError(RuntimeError):
     """Publish stopped; the message is one line for the user."""
 
 
-class _AvailableServices(Sequence[str]):
-    """The services with a model of ``type_name``, as botocore's loader answers "is this one
-    known?" before loading it: here by looking at that service's folder, where botocore lists
-    every one of its 400-odd services' folders (~20 ms of CPU per kind of model). The whole list
-    is made only when it is read (to name the services in an error)."""
-
-    def __init__(self, loader: botocore.loaders.Loader, type_name: str) -> None:
-        self.loader, self.type_name = loader, type_name
-        self._all: list[str] | None = None
-
-    def __contains__(self, service_name: object) -> bool:
-        if not isinstance(service_name, str) or not service_name or os.sep in service_name:
-            return False
-        for path in self.loader.search_paths:
-            location = os.path.join(path, service_name)
-            if not os.path.isdir(location):
-                continue
-            for api_version in os.listdir(location):
-                if self.loader.file_loader.exists(os.path.join(location, api_version, self.type_name)):
-                    return True
-        return False
-
-    def _listed(self) -> list[str]:
-        if self._all is None:
-            self._all = botocore.loaders.Loader.list_available_services(self.loader, self.type_name)
-        return self._all
-
-    def __getitem__(self, index: Any) -> Any:
-        return self._listed()[index]
-
-    def __len__(self) -> int:
-        return len(self._listed())
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._listed())
-
-
-class _ServiceModels(botocore.loaders.Loader):
-    def list_available_services(self, type_name: str) -> Any:
-        return _AvailableServices(self, type_name)
-
-
 # The service models (S3's alone is ~1 MB of JSON) parsed once per process, not once per
-# session: `make serve` publishes after every save, and each publish makes a session.
-_SERVICE_MODELS = _ServiceModels()
+# session: `make serve` publishes after every save, and each publish makes a session. A
+# loader only reads the files shipped with botocore and caches what it read.
+_SERVICE_MODELS = botocore.loaders.create_loader()
 
 
 def aws_session(
