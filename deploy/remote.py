@@ -6,9 +6,7 @@ cloudfront Create/GetInvalidation, dynamodb BatchGet/BatchWrite).
 
 from __future__ import annotations
 
-import atexit
 import base64
-import gc
 import os
 import re
 import threading
@@ -75,13 +73,6 @@ def aws_session(
     if region_name:
         session.set_config_variable("region", region_name)
     return session
-
-
-# At exit, the interpreter's last garbage collection walks every object still alive, botocore's
-# service models (hundreds of thousands of objects) first among them: ~0.15 s of CPU after the
-# last request of a publish. Frozen at exit, they are freed as the modules go, without that
-# walk; nothing changes while the process runs (make serve's collections are as they were).
-atexit.register(gc.freeze)
 
 
 def _no_continue_wait(params: dict[str, Any], **_: Any) -> None:
