@@ -35,9 +35,6 @@ from typing import Callable, Iterator
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import waitress
-from waitress import wasyncore
-from waitress.channel import HTTPChannel
-from waitress.task import ErrorTask, WSGITask
 
 from deploy.objects import BOOKKEEPING_KEYS
 from shared.edge_rules import EdgeRules, LiveEdgeRules
@@ -409,38 +406,6 @@ def _reason(status: int) -> str:
         return "Unknown"
 
 
-class _EdgeErrorTask(ErrorTask):
-    """The server's own answer to a request it could not frame (bad length, bad chunks, too
-    large): under ``/api/*`` the JSON API Gateway would give, and the policy's headers."""
-
-    def execute(self):
-        error = self.request.error
-        rules = self.channel.server.application.rules.current()
-        # No path when the request line itself was malformed.
-        if (getattr(self.request, "path", None) or "").startswith(API_PREFIX):
-            answer = api_gateway_answer(rules, error.code, error.reason)
-        else:
-            answer = Answer(error.code, with_security_headers(rules, {"Content-Type": "text/plain; charset=utf-8"}),
-                            f"{error.code} {error.reason.lower()}: {error.body}\n".encode())
-        self.status = f"{error.code} {error.reason}"
-        self.response_headers.extend(answer.headers.items())
-        self.set_close_on_finish()
-        self.content_length = len(answer.body)
-        self.write(answer.body)
-
-
-class _EdgeTask(WSGITask):
-    def build_response_header(self) -> bytes:
-        # waitress writes every header name word-capitalised; ETag is spelled as S3 and
-        # CloudFront send it.
-        return super().build_response_header().replace(b"\r\nEtag: ", b"\r\nETag: ")
-
-
-class _EdgeChannel(HTTPChannel):
-    task_class = _EdgeTask
-    error_task_class = _EdgeErrorTask
-
-
 class EdgeServer:
     """The edge on a maintained HTTP/1.1 server (waitress): it frames requests strictly (bad
     lengths, bad chunks and lowercase methods are a 400 before any handler runs), decodes chunked
@@ -457,8 +422,11 @@ class EdgeServer:
         host, port = address
         self.app = EdgeApp(origin, api_handler, preview, rules)
         # Binds here: a taken port raises OSError at once.
+        # The server's socket map (its listener, its trigger, every connection), ours to close.
+        self._sockets: dict = {}
         self._server = waitress.create_server(
             self.app,
+            map=self._sockets,
             host=host,
             port=port,
             ident="local-edge",
@@ -475,7 +443,6 @@ class EdgeServer:
             # Forwarding headers reach the handler as the viewer sent them, as before.
             clear_untrusted_proxy_headers=False,
         )
-        self._server.channel_class = _EdgeChannel
         # waitress's info lines ("Client disconnected while serving ...") are routine here: a
         # page closed during its event stream. Its warnings and errors still show.
         logging.getLogger("waitress").setLevel(logging.WARNING)
@@ -496,23 +463,19 @@ class EdgeServer:
         return f"http://{host}:{port}"
 
     def serve_forever(self) -> None:
-        """Run the server's loop until :meth:`shutdown`; the loop alone touches its sockets."""
-        server = self._server
-        try:
-            while not self._stopping.is_set():
-                wasyncore.loop(timeout=server.adj.asyncore_loop_timeout, map=server._map, count=1)
-        finally:
-            self._close(server)
+        """Run the server's loop until :meth:`shutdown` has closed every socket it watches."""
+        self._server.run()
 
-    @staticmethod
-    def _close(server) -> None:
-        # Connections first, then the workers (a finishing worker still wakes the loop through
-        # the trigger), then the trigger: a closed trigger's descriptor may already be another's.
-        for dispatcher in list(server._map.values()):
-            if dispatcher is not server.trigger:
+    def _close(self) -> None:
+        """In the loop's thread (the loop alone touches its sockets): connections first, then
+        the workers (a finishing worker still wakes the loop through the trigger), then the
+        listener and its trigger; the loop ends with nothing left to watch."""
+        server = self._server
+        for dispatcher in list(self._sockets.values()):
+            if dispatcher is not server and dispatcher is not server.trigger:
                 dispatcher.close()
         server.task_dispatcher.shutdown(timeout=5)
-        wasyncore.close_all(server._map)
+        server.close()
 
     def start(self) -> threading.Thread:
         self._thread = threading.Thread(target=self.serve_forever, name="local-edge", daemon=True)
@@ -525,9 +488,9 @@ class EdgeServer:
             return
         self._stopping.set()
         if self._thread is None:
-            return self._close(self._server)
+            return self._close()
         with contextlib.suppress(OSError):
-            self._server.pull_trigger()  # wake the loop now, not at its next poll timeout
+            self._server.trigger.pull_trigger(self._close)  # run in the loop's thread, now
         self._thread.join(timeout=10)
 
     def server_close(self) -> None:

@@ -51,12 +51,13 @@ def test_api_gateway_event_has_the_payload_2_fields():
 
 
 def fetch(url, data=None, method=None, headers=None):
+    """(status, headers, body); header names are matched case-insensitively, as HTTP has them."""
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read()
+            return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
+        return error.code, error.headers, error.read()
 
 
 def post_hit(edge, key):
