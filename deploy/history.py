@@ -18,7 +18,6 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 # Bounds on the history kept in the state: the newest entries, at most this many, and at most
 # this many recorded keys over all of them (a theme change rewrites every page: ~3 keys a post).
@@ -52,7 +51,7 @@ class HistoryEntry:
         key (a re-run) keep the first record."""
         self.replaced.setdefault(key, version_id)
 
-    def to_document(self) -> dict[str, Any]:
+    def to_document(self) -> dict[str, object]:
         return {
             "id": self.id,
             "kind": self.kind.value,
@@ -64,7 +63,7 @@ class HistoryEntry:
         }
 
     @classmethod
-    def from_document(cls, raw: Any) -> "HistoryEntry | None":
+    def from_document(cls, raw: object) -> "HistoryEntry | None":
         if not isinstance(raw, dict):
             return None
         texts = [raw.get(name) for name in ("id", "at", "by", "site")]
@@ -82,7 +81,7 @@ class HistoryEntry:
 
 
 
-def history_to_entries(history: list[HistoryEntry]) -> list[dict[str, Any]]:
+def history_to_entries(history: list[HistoryEntry]) -> list[dict[str, object]]:
     """The entries as the publish state stores them: the newest within the bounds."""
     return [entry.to_document() for entry in trimmed(history)]
 
@@ -97,7 +96,7 @@ def history_from_json(data: bytes) -> list[HistoryEntry]:
     return history_from_entries(document.get("entries") if isinstance(document, dict) else None)
 
 
-def history_from_entries(raw: Any) -> list[HistoryEntry]:
+def history_from_entries(raw: object) -> list[HistoryEntry]:
     """The valid newest entries: a damaged entry breaks the chain of undos, so it and every
     older entry are dropped (a rollback past them is refused; a publish goes on)."""
     if not isinstance(raw, list):

@@ -20,8 +20,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any
 
+from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from .objects import LOCK_KEY, unquoted_etag
@@ -51,7 +51,7 @@ def _conflict(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code", "") in _CONFLICT_CODES
 
 
-def _server_time(response: dict[str, Any]) -> datetime:
+def _server_time(response: dict[str, object]) -> datetime:
     header = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
     try:
         return parsedate_to_datetime(header) if header else datetime.now(timezone.utc)
@@ -76,7 +76,7 @@ class PublishLock:
     """The bucket's publish lock, as one run holds it."""
 
     def __init__(
-        self, s3: Any, bucket: str, operation: str, ttl_seconds: int = DEFAULT_LOCK_TTL_SECONDS
+        self, s3: BaseClient, bucket: str, operation: str, ttl_seconds: int = DEFAULT_LOCK_TTL_SECONDS
     ) -> None:
         self.s3, self.bucket, self.operation, self.ttl = s3, bucket, operation, ttl_seconds
         self.token = uuid.uuid4().hex

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+
+from botocore.client import BaseClient
 
 from shared.counter_table import register_pages, restore_pages, retire_pages
 
@@ -51,7 +52,7 @@ class PagesFollowed:
     retired: int = 0
 
 
-def follow_pages(dynamodb: Any, table: str, changes: PageChanges, workers: int) -> PagesFollowed:
+def follow_pages(dynamodb: BaseClient, table: str, changes: PageChanges, workers: int) -> PagesFollowed:
     """Bring back retired pages that appear, register the rest, retire the pages that go.
     Each step is idempotent, so an interrupted run's re-run finishes the job."""
     followed = PagesFollowed()

@@ -12,10 +12,11 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable, TypedDict
 
 import botocore.loaders
 import botocore.session
+from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -73,7 +74,7 @@ def aws_session(
     return session
 
 
-def _no_continue_wait(params: dict[str, Any], **_: Any) -> None:
+def _no_continue_wait(params: dict[str, dict[str, str]], **_: object) -> None:
     """A single PutObject sends its body at once, without ``Expect: 100-continue`` (botocore
     asks for it on every PutObject, and waiting for the answer costs a round trip per upload;
     the bodies publish sends in one request are at most the multipart threshold)."""
@@ -87,12 +88,12 @@ class RequestCounter:
         self._lock = threading.Lock()
         self.counts: Counter[str] = Counter()
 
-    def __call__(self, event_name: str = "", **_: Any) -> None:
+    def __call__(self, event_name: str = "", **_: object) -> None:
         operation = event_name.rsplit(".", 1)[-1]
         with self._lock:
             self.counts[operation] += 1
 
-    def attach(self, client: Any) -> None:
+    def attach(self, client: BaseClient) -> None:
         # First, so a stub answering the request (moto in-process) cannot hide it.
         client.meta.events.register_first("before-send", self)
 
@@ -105,13 +106,13 @@ class Clients:
     """The S3, CloudFront and DynamoDB clients publish uses, each made on first use (a run
     that invalidates nothing never pays for a CloudFront client) and each counted."""
 
-    def __init__(self, make: Callable[[str], Any]) -> None:
+    def __init__(self, make: Callable[[str], BaseClient]) -> None:
         self.requests = RequestCounter()
         self._make = make
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[str, BaseClient] = {}
         self._making = threading.Lock()
 
-    def _get(self, service: str) -> Any:
+    def _get(self, service: str) -> BaseClient:
         made = self._clients.get(service)
         if made is not None:
             return made
@@ -135,15 +136,15 @@ class Clients:
         threading.Thread(target=make, daemon=True).start()
 
     @property
-    def s3(self) -> Any:
+    def s3(self) -> BaseClient:
         return self._get("s3")
 
     @property
-    def cloudfront(self) -> Any:
+    def cloudfront(self) -> BaseClient:
         return self._get("cloudfront")
 
     @property
-    def dynamodb(self) -> Any:
+    def dynamodb(self) -> BaseClient:
         return self._get("dynamodb")
 
     @classmethod
@@ -181,7 +182,7 @@ class Clients:
             parameter_validation=False,
         )
 
-        def make(service: str) -> Any:
+        def make(service: str) -> BaseClient:
             client = session.create_client(
                 service, region_name=region, endpoint_url=endpoint_url, config=config
             )
@@ -237,6 +238,14 @@ LISTING_PAGE = 1000  # keys per ListObjectsV2 answer, S3's most
 KNOWN_KEYS_PER_RANGE = 900
 
 
+class ListedObject(TypedDict):
+    """What publish reads of each object a listing names."""
+
+    Key: str
+    ETag: str
+    Size: int
+
+
 def listing_ranges(known_keys: Iterable[str], per_range: int = KNOWN_KEYS_PER_RANGE) -> list[tuple[str | None, str | None]]:
     """Ranges of the key space, (after, up to and including), each holding at most
     ``per_range`` of the keys known to be in the bucket, so they can be listed all at once;
@@ -249,10 +258,10 @@ def listing_ranges(known_keys: Iterable[str], per_range: int = KNOWN_KEYS_PER_RA
 
 
 def _list_range(
-    s3: Any, bucket: str, after: str | None, up_to: str | None, page_size: int = LISTING_PAGE
-) -> list[dict[str, Any]]:
+    s3: BaseClient, bucket: str, after: str | None, up_to: str | None, page_size: int = LISTING_PAGE
+) -> list[ListedObject]:
     extra = {"StartAfter": after} if after is not None else {}
-    items: list[dict[str, Any]] = []
+    items: list[ListedObject] = []
     pages = s3.get_paginator("list_objects_v2").paginate(
         Bucket=bucket, PaginationConfig={"PageSize": page_size}, **extra
     )
@@ -265,7 +274,7 @@ def _list_range(
 
 
 def list_remote(
-    s3: Any,
+    s3: BaseClient,
     bucket: str,
     known_keys: Iterable[str] = (),
     workers: int = DEFAULT_WORKERS,
@@ -291,7 +300,7 @@ def _missing(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") in {"NoSuchKey", "NoSuchVersion", "404"}
 
 
-def read_object(s3: Any, bucket: str, key: str, version_id: str | None = None) -> bytes | None:
+def read_object(s3: BaseClient, bucket: str, key: str, version_id: str | None = None) -> bytes | None:
     """The bytes of ``key`` (of one version of it), or None where there is none."""
     extra = {"VersionId": version_id} if version_id else {}
     try:
@@ -302,7 +311,7 @@ def read_object(s3: Any, bucket: str, key: str, version_id: str | None = None) -
         raise
 
 
-def read_state(s3: Any, bucket: str) -> tuple[PublishState, str | None]:
+def read_state(s3: BaseClient, bucket: str) -> tuple[PublishState, str | None]:
     """The publish state and the ETag it was read at (None: there is none yet). Its history is
     never None: a state written before the history moved into it gets the history from the
     document of its own that such buckets still hold."""
@@ -321,7 +330,7 @@ def read_state(s3: Any, bucket: str) -> tuple[PublishState, str | None]:
 
 
 def write_state(
-    s3: Any, bucket: str, state: PublishState, read_at: str | None | bool = False, body: bytes | None = None
+    s3: BaseClient, bucket: str, state: PublishState, read_at: str | None | bool = False, body: bytes | None = None
 ) -> str:
     """Write the state (``body``: its JSON, when already made); return its new ETag.
     ``read_at``: the ETag the state was read at (None: there was none), to write only if it is
@@ -356,7 +365,7 @@ class ConditionalWrite(RuntimeError):
     """A conditional write found the object changed since it was read."""
 
 
-def state_etag(s3: Any, bucket: str) -> str | None:
+def state_etag(s3: BaseClient, bucket: str) -> str | None:
     """The ETag of the publish state now (None: there is none): every run that changes the
     bucket rewrites the state, so a moved ETag means another run changed it meanwhile."""
     try:
@@ -367,7 +376,7 @@ def state_etag(s3: Any, bucket: str) -> str | None:
         raise
 
 
-def read_history(s3: Any, bucket: str) -> list[HistoryEntry]:
+def read_history(s3: BaseClient, bucket: str) -> list[HistoryEntry]:
     history = read_state(s3, bucket)[0].history
     return history if history is not None else []
 
@@ -375,7 +384,7 @@ def read_history(s3: Any, bucket: str) -> list[HistoryEntry]:
 # -- per-object calls (run in the worker pool) -----------------------------------------
 
 
-def inspect_object(s3: Any, bucket: str, obj: RemoteObject) -> RemoteObject:
+def inspect_object(s3: BaseClient, bucket: str, obj: RemoteObject) -> RemoteObject:
     """Fill in the stored headers and SHA-256 of one object with a HEAD request."""
     head = s3.head_object(Bucket=bucket, Key=obj.key)
     etag = unquoted_etag(head["ETag"])
@@ -390,14 +399,14 @@ def inspect_object(s3: Any, bucket: str, obj: RemoteObject) -> RemoteObject:
     )
 
 
-def current_version(s3: Any, bucket: str, obj: RemoteObject) -> RemoteObject:
+def current_version(s3: BaseClient, bucket: str, obj: RemoteObject) -> RemoteObject:
     """``obj`` with the version id S3 holds for it now ("" where the bucket keeps none)."""
     head = s3.head_object(Bucket=bucket, Key=obj.key)
     obj.version_id = head.get("VersionId", "")
     return obj
 
 
-def stored_version(s3: Any, bucket: str, key: str, version_id: str) -> RemoteObject | None:
+def stored_version(s3: BaseClient, bucket: str, key: str, version_id: str) -> RemoteObject | None:
     """What one earlier version of ``key`` holds, or None if it is gone (lifecycle expiry)."""
     try:
         head = s3.head_object(Bucket=bucket, Key=key, VersionId=version_id)
@@ -419,7 +428,7 @@ def stored_version(s3: Any, bucket: str, key: str, version_id: str) -> RemoteObj
     )
 
 
-def restore_version(s3: Any, bucket: str, earlier: RemoteObject) -> RemoteObject:
+def restore_version(s3: BaseClient, bucket: str, earlier: RemoteObject) -> RemoteObject:
     """Make an earlier version of a key its current one again: CopyObject of that version onto
     the key, bytes, headers and metadata as they were."""
     result = s3.copy_object(
@@ -440,7 +449,7 @@ def restore_version(s3: Any, bucket: str, earlier: RemoteObject) -> RemoteObject
     )
 
 
-def _object_args(local: LocalFile) -> dict[str, Any]:
+def _object_args(local: LocalFile) -> dict[str, str | dict[str, str]]:
     return {
         "ContentType": local.headers.content_type,
         "CacheControl": local.headers.cache_control,
@@ -454,7 +463,7 @@ def content_md5(md5_hex: str) -> str:
     return base64.b64encode(bytes.fromhex(md5_hex)).decode()
 
 
-def _upload_in_parts(s3: Any, bucket: str, local: LocalFile, multipart_threshold: int) -> None:
+def _upload_in_parts(s3: BaseClient, bucket: str, local: LocalFile, multipart_threshold: int) -> None:
     from boto3.s3.transfer import S3Transfer, TransferConfig
 
     config = TransferConfig(
@@ -466,7 +475,7 @@ def _upload_in_parts(s3: Any, bucket: str, local: LocalFile, multipart_threshold
 
 
 def upload_object(
-    s3: Any, bucket: str, local: LocalFile, multipart_threshold: int = MULTIPART_THRESHOLD
+    s3: BaseClient, bucket: str, local: LocalFile, multipart_threshold: int = MULTIPART_THRESHOLD
 ) -> RemoteObject:
     if local.size >= multipart_threshold:
         _upload_in_parts(s3, bucket, local, multipart_threshold)
@@ -490,7 +499,7 @@ def upload_object(
     )
 
 
-def copy_object_in_place(s3: Any, bucket: str, local: LocalFile) -> RemoteObject:
+def copy_object_in_place(s3: BaseClient, bucket: str, local: LocalFile) -> RemoteObject:
     """Rewrite only the headers: CopyObject onto itself with the metadata replaced."""
     result = s3.copy_object(
         Bucket=bucket,
@@ -505,7 +514,7 @@ def copy_object_in_place(s3: Any, bucket: str, local: LocalFile) -> RemoteObject
     )
 
 
-def delete_objects(s3: Any, bucket: str, keys: list[str]) -> list[str]:
+def delete_objects(s3: BaseClient, bucket: str, keys: list[str]) -> list[str]:
     """Delete in batches of 1,000 (one DeleteObjects each); return the keys deleted."""
     deleted: list[str] = []
     for start in range(0, len(keys), 1000):
@@ -528,10 +537,11 @@ def delete_objects(s3: Any, bucket: str, keys: list[str]) -> list[str]:
 
 
 def create_invalidation(
-    cloudfront: Any,
+    cloudfront: BaseClient,
     distribution_id: str,
     paths: list[str],
     wait: bool,
+    *,
     poll_seconds: float = 15,
     timeout_seconds: float = 1800,
 ) -> str:

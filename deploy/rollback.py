@@ -14,21 +14,13 @@ rollback on record names the same target, and what is already back is left alone
 
 from __future__ import annotations
 
-import time
-from contextlib import nullcontext
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, ContextManager
+from typing import Callable, ClassVar
 
-from .diff import (
-    DEFAULT_INVALIDATION_THRESHOLD,
-    Action,
-    ActionKind,
-    Plan,
-    invalidation_paths,
-    make_plan,
-    url_paths,
-)
+from .deployer import Deployer, RunOptions, RunSummary, Target, now_text
+from .diff import Action, ActionKind, Plan, invalidation_paths, make_plan
 from .history import (
     EntryKind,
     HistoryEntry,
@@ -38,77 +30,28 @@ from .history import (
     restore_targets,
     unfinished_rollback,
 )
-from .lock import DEFAULT_LOCK_TTL_SECONDS, PublishLock, operator_name
+from .lock import operator_name
 from .objects import RemoteObject
 from .pages import PageChanges, manifest_keys
-from .publish import (
-    Progress,
-    delete_planned,
-    finish,
-    follow_pages_or_fail,
-    invalidate_pending,
-    learn_versions,
-    locked,
-    now_text,
-    one_line_errors,
-    run_in_pool,
-    save_state,
-    state_saved_on_failure,
-    write_phases,
-)
-from .remote import (
-    DEFAULT_WORKERS,
-    Clients,
-    PublishError,
-    list_remote,
-    read_object,
-    read_state,
-    restore_version,
-    stored_version,
-    write_state,
-)
-from .site import page_manifest_name
+from .remote import Clients, PublishError, read_object, restore_version, stored_version, write_state
 from .state import PublishState, collapse_paths
-from .wording import counted, destination
+from .wording import counted
 
 
 @dataclass(frozen=True)
-class RollbackOptions:
-    dry_run: bool = False
-    invalidate: bool = True
-    wait: bool = False
-    invalidation_threshold: int = DEFAULT_INVALIDATION_THRESHOLD
-    workers: int = DEFAULT_WORKERS
-    verbose: bool = False
-    progress: bool = False
-    page_manifest: str | None = None
-    break_lock: bool = False
-    lock_ttl_seconds: int = DEFAULT_LOCK_TTL_SECONDS
+class RollbackOptions(RunOptions):
+    """How to roll back: `make rollback`'s flags (the target publish is the call's ``to``)."""
 
 
 @dataclass
-class RollbackSummary:
-    dry_run: bool = False
-    bucket: str = ""
-    distribution_id: str | None = None
-    site_url: str | None = None
-    target: str = ""
-    rollback_id: str | None = None
-    restored: int = 0
-    deleted: int = 0  # files the later publishes added, removed
-    unchanged: int = 0  # files already as the target left them
-    invalidation_paths: list[str] = field(default_factory=list)
-    invalidation_id: str | None = None
-    pages_registered: int | None = None
-    pages_retired: int = 0
-    notes: list[str] = field(default_factory=list)
-    actions: list[dict[str, str]] = field(default_factory=list)
-    requests: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
+class RollbackSummary(RunSummary):
+    """What a rollback did (or, in a dry run, would do)."""
 
-    def where(self) -> str:
-        verb = "would roll back" if self.dry_run else "rolled back"
-        return f"{verb} " + destination(self.bucket, self.distribution_id, self.site_url)
+    DOING: ClassVar[tuple[str, str]] = ("would roll back", "rolled back")
+
+    target: str = ""  # the publish the site goes back to
+    rollback_id: str | None = None
+    restored: int = 0  # deleted: files the later publishes added, removed
 
     def line(self) -> str:
         paths = counted(len(self.invalidation_paths), "path")
@@ -130,6 +73,9 @@ class RollbackSummary:
         )
 
 
+RollingBack = Deployer[RollbackOptions, RollbackSummary]
+
+
 def rollback(
     bucket: str,
     *,
@@ -146,115 +92,75 @@ def rollback(
     """Put the site back as publish ``to`` left it (default: the publish before the one the site
     shows now). Raises RollbackRefused or PublishError (one-line messages)."""
     options = options or RollbackOptions()
-    say = echo or (lambda _line: None)
-    started = time.monotonic()
-    clients = clients or Clients.create(endpoint_url, region, options.workers)
-    before = clients.requests.snapshot()
-    progress = Progress(options.progress)
-    summary = RollbackSummary(
-        dry_run=options.dry_run, bucket=bucket, distribution_id=distribution_id, site_url=site_url
-    )
-    manifest = options.page_manifest or page_manifest_name()
+    clients = clients or Clients.create(endpoint_url, region, options.workers, options.read_timeout)
+    target = Target(bucket, distribution_id, table, site_url)
+    run = RollingBack(clients, options, RollbackSummary(target, dry_run=options.dry_run), echo)
+    summary = run.summary
 
-    with progress.bar, _lock_unless_dry_run(clients, bucket, options, say) as lock:
-        remote, state, saved_state, replaced_earlier = _list_remote(clients, bucket, options)
+    with run.progress.shown(), _locked_unless_dry_run(run):
+        found = run.read_bucket()
+        state, remote = found.state, found.objects
         history = state.history if state.history is not None else []
         summary.target = to or default_target(history)
         targets = restore_targets(history, summary.target)
-        earlier = _versions_still_there(clients, bucket, targets, summary.target, options)
-        plan = _plan(targets, remote, earlier, summary)
-        pages = _page_changes(clients, bucket, table, manifest, targets, remote, summary)
-        _print_plan(plan, options, say)
+        earlier = _versions_still_there(run, targets)
+        plan = _plan(run, targets, remote, earlier)
+        pages = _page_changes(run, targets, remote)
+        run.print_plan(plan, lambda action: "remove" if action.kind is ActionKind.DELETE else "restore")
         # What this run changes, and what an interrupted run before it had already changed.
-        stale = collapse_paths(
-            invalidation_paths(plan.changes, options.invalidation_threshold) + replaced_earlier,
-            options.invalidation_threshold,
-        )
+        threshold = options.invalidation_threshold
+        stale = collapse_paths(invalidation_paths(plan.changes, threshold) + found.replaced_earlier, threshold)
         if options.dry_run:
             summary.restored, summary.deleted = len(plan.writes), len(plan.deletes)
             summary.invalidation_paths = stale
             summary.pages_retired = len(pages.going) if pages else 0
-            return finish(summary, clients, before, started, say)
+            return run.finish()
         if not plan.changes and not stale and unfinished_rollback(history) is None:
             summary.notes.append(f"the site is already as publish {summary.target} left it")
-            return finish(summary, clients, before, started, say)
+            return run.finish()
 
-        entry = _record_rollback(clients, bucket, state, history, plan, options, summary)
-        with state_saved_on_failure(clients, bucket, state):
+        entry = _record_rollback(run, state, history, plan)
+        with run.state_saved_on_failure(state):
             if distribution_id:
-                state.add_pending(stale, options.invalidation_threshold)
-            follow_pages_or_fail(clients, table, pages, options, summary)
-            _restore(clients, bucket, plan, state, earlier, options, progress, summary, lock)
-            lock.refresh()
-            delete_planned(clients, bucket, plan, state, summary)
-            invalidate_pending(clients, distribution_id, state, options, summary)
+                state.add_pending(stale, threshold)
+            run.follow_pages(pages)
+            written = run.write_phases(plan, state, lambda action: restore_version(run.s3, bucket, earlier[action.key]))
+            summary.restored = len(written)
+            run.lock.refresh()
+            run.delete_planned(plan, state)
+            run.invalidate_pending(state)
         entry.done = True
         if pages is not None:
             state.pages_followed = None  # the next publish brings the table in line again
-        save_state(clients, bucket, state, saved_state)
-    return finish(summary, clients, before, started, say)
+        run.save_state(state, found.saved_state)
+    return run.finish()
 
 
-class _NoLock:
+def _locked_unless_dry_run(run: RollingBack) -> AbstractContextManager[object]:
     """A dry run changes nothing, so it takes no lock."""
-
-    def refresh(self) -> None:
-        return None
+    return nullcontext() if run.options.dry_run else run.locked("rollback")
 
 
-def _lock_unless_dry_run(
-    clients: Clients, bucket: str, options: RollbackOptions, say: Callable[[str], None]
-) -> ContextManager[PublishLock | _NoLock]:
-    if options.dry_run:
-        return nullcontext(_NoLock())
-    return locked(clients, bucket, "rollback", options, say)
-
-
-def _list_remote(
-    clients: Clients, bucket: str, options: RollbackOptions
-) -> tuple[dict[str, RemoteObject], PublishState, bytes, list[str]]:
-    """The bucket, the state (applied to it; its history says what to restore), the state as
-    read, and the URL paths of objects changed since the state was written (by an interrupted
-    run)."""
-    with one_line_errors(bucket):
-        state, _ = read_state(clients.s3, bucket)
-        remote = list_remote(clients.s3, bucket, state.objects.keys(), options.workers)
-    saved = state.to_json()
-    replaced_earlier = [path for key in state.changed_since(remote) for path in url_paths(key)]
-    state.apply_to(remote)
-    return remote, state, saved, replaced_earlier
-
-
-def _versions_still_there(
-    clients: Clients,
-    bucket: str,
-    targets: dict[str, str | None],
-    target: str,
-    options: RollbackOptions,
-) -> dict[str, RemoteObject]:
+def _versions_still_there(run: RollingBack, targets: dict[str, str | None]) -> dict[str, RemoteObject]:
     """What each version to restore holds; refuse, before changing anything, if any is gone."""
+    to = run.summary.target
     unrecorded = sorted(key for key, version in targets.items() if version == "")
     if unrecorded:
         raise RollbackRefused(
-            f"cannot roll back to publish {target}: no version of {counted(len(unrecorded), 'file')} "
+            f"cannot roll back to publish {to}: no version of {counted(len(unrecorded), 'file')} "
             f"was recorded (e.g. {unrecorded[0]}); is versioning on for the bucket? "
             "Publish the fix instead"
         )
     wanted = sorted((key, version) for key, version in targets.items() if version)
-    with one_line_errors(bucket):
-        found, failed = run_in_pool(
-            lambda item: (item[0], stored_version(clients.s3, bucket, *item)),
-            wanted,
-            options.workers,
-            lambda: None,
-        )
+    with run.one_line_errors():
+        found, failed = run.in_pool(lambda item: (item[0], stored_version(run.s3, run.bucket, *item)), wanted)
     if failed:
         key, error = failed[0][0][0], failed[0][1]
         raise PublishError(f"could not read the earlier version of {key}: {error}")
     gone = sorted(key for key, obj in found if obj is None)
     if gone:
         raise RollbackRefused(
-            f"cannot roll back to publish {target}: the bucket no longer holds the earlier version "
+            f"cannot roll back to publish {to}: the bucket no longer holds the earlier version "
             f"of {counted(len(gone), 'file')} (e.g. {gone[0]}; noncurrent versions expire by the "
             "bucket's lifecycle rule); nothing was changed. Publish the fix instead"
         )
@@ -262,109 +168,61 @@ def _versions_still_there(
 
 
 def _plan(
+    run: RollingBack,
     targets: dict[str, str | None],
     remote: dict[str, RemoteObject],
     earlier: dict[str, RemoteObject],
-    summary: RollbackSummary,
 ) -> Plan:
     """Restore each key not already as the target left it; remove each key added since."""
+    to = run.summary.target
     actions = []
     for key, version in sorted(targets.items()):
         now = remote.get(key)
         if version is None:
             if now is not None:
-                actions.append(Action(ActionKind.DELETE, key, f"added after publish {summary.target}", None, now))
+                actions.append(Action(ActionKind.DELETE, key, f"added after publish {to}", None, now))
             continue
         then = earlier[key]
         same = now is not None and (now.etag, now.size, now.headers) == (then.etag, then.size, then.headers)
         kind = ActionKind.UNCHANGED if same else ActionKind.RESTORE
-        actions.append(Action(kind, key, f"as publish {summary.target} left it", None, now))
+        actions.append(Action(kind, key, f"as publish {to} left it", None, now))
     # The user named what to restore; the history bounds it, so no delete guard applies.
-    plan = make_plan(actions, max_deletes=len(actions))
-    summary.unchanged = len(plan.unchanged)
-    summary.actions = [{"kind": a.kind.value, "key": a.key, "reason": a.reason} for a in plan.changes]
-    return plan
+    return make_plan(actions, max_deletes=len(actions))
 
 
 def _page_changes(
-    clients: Clients,
-    bucket: str,
-    table: str | None,
-    manifest: str,
-    targets: dict[str, str | None],
-    remote: dict[str, RemoteObject],
-    summary: RollbackSummary,
+    run: RollingBack, targets: dict[str, str | None], remote: dict[str, RemoteObject]
 ) -> PageChanges | None:
     """The page manifest now against the one the target left; None when the rollback leaves
     the manifest as it is (the same pages exist before and after)."""
-    if not table:
-        summary.notes.append("no counter table: page keys left as they are")
+    manifest = run.manifest
+    if not run.target.table:
+        run.summary.notes.append("no counter table: page keys left as they are")
         return None
     if manifest not in targets:
         return None
-    with one_line_errors(bucket):
-        now = manifest_keys(read_object(clients.s3, bucket, manifest)) if manifest in remote else []
+    with run.one_line_errors():
+        now = manifest_keys(read_object(run.s3, run.bucket, manifest)) if manifest in remote else []
         version = targets[manifest]
-        then = manifest_keys(read_object(clients.s3, bucket, manifest, version)) if version else []
+        then = manifest_keys(read_object(run.s3, run.bucket, manifest, version)) if version else []
     return PageChanges.between(now, then)
 
 
-def _print_plan(plan: Plan, options: RollbackOptions, say: Callable[[str], None]) -> None:
-    if options.dry_run or options.verbose:
-        for action in sorted(plan.writes, key=lambda a: a.key) + plan.deletes:
-            verb = "remove" if action.kind is ActionKind.DELETE else "restore"
-            say(f"{verb:<7} {action.key}  ({action.reason})")
-
-
-def _record_rollback(
-    clients: Clients,
-    bucket: str,
-    state: PublishState,
-    history: list[HistoryEntry],
-    plan: Plan,
-    options: RollbackOptions,
-    summary: RollbackSummary,
-) -> HistoryEntry:
+def _record_rollback(run: RollingBack, state: PublishState, history: list[HistoryEntry], plan: Plan) -> HistoryEntry:
     """Before the first change, record in the state's history what each key to change holds
     now, so this rollback can itself be undone; an unfinished rollback to the same publish is
     carried on."""
+    to = run.summary.target
     entry = unfinished_rollback(history)
-    if entry is None or entry.site != summary.target:
+    if entry is None or entry.site != to:
         entry_id = new_entry_id(history, datetime.now(timezone.utc))
-        entry = HistoryEntry(entry_id, EntryKind.ROLLBACK, now_text(), operator_name(), site=summary.target)
+        entry = HistoryEntry(entry_id, EntryKind.ROLLBACK, now_text(), operator_name(), site=to)
         history.append(entry)
-    with one_line_errors(bucket):
-        learn_versions(clients, bucket, [a for a in plan.changes if a.key not in entry.replaced], options)
+    with run.one_line_errors():
+        run.learn_versions([a for a in plan.changes if a.key not in entry.replaced])
         for action in plan.changes:
             entry.note_replaced(action.key, action.remote.version_id if action.remote else None)
         state.history = history
-        write_state(clients.s3, bucket, state)
-    summary.rollback_id = entry.id
+        write_state(run.s3, run.bucket, state)
+    run.summary.rollback_id = entry.id
     return entry
-
-
-def _restore(
-    clients: Clients,
-    bucket: str,
-    plan: Plan,
-    state: PublishState,
-    earlier: dict[str, RemoteObject],
-    options: RollbackOptions,
-    progress: Progress,
-    summary: RollbackSummary,
-    lock: PublishLock,
-) -> None:
-    def written_one(_action: Action, _obj: RemoteObject) -> None:
-        summary.restored += 1
-
-    write_phases(
-        bucket,
-        plan,
-        state,
-        lambda action: restore_version(clients.s3, bucket, earlier[action.key]),
-        written_one,
-        options,
-        progress,
-        lambda: None,
-        lock,
-    )

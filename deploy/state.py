@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from .headers import Headers
 from .history import HistoryEntry, history_from_entries, history_to_entries
@@ -93,7 +92,7 @@ class PublishState:
         for key, obj in sorted(self.objects.items()):
             if obj.headers is None:
                 continue
-            entry: dict[str, Any] = {
+            entry: dict[str, object] = {
                 "etag": obj.etag,
                 "size": obj.size,
                 "h": header_sets.setdefault(obj.headers, len(header_sets)),
@@ -105,7 +104,7 @@ class PublishState:
             if obj.version_id is not None:
                 entry["v"] = obj.version_id
             objects[key] = entry
-        document: dict[str, Any] = {
+        document: dict[str, object] = {
             "version": STATE_VERSION,
             "headers": [[h.content_type, h.cache_control] for h in header_sets],
             "objects": objects,
@@ -134,11 +133,11 @@ class PublishState:
         )
 
 
-def _is_text(value: Any) -> bool:
+def _is_text(value: object) -> bool:
     return isinstance(value, str)
 
 
-def _valid_headers(raw: Any) -> list[Headers | None]:
+def _valid_headers(raw: object) -> list[Headers | None]:
     """The header sets by index; a damaged set is None, so objects pointing at it are dropped."""
     if not isinstance(raw, list):
         return []
@@ -148,7 +147,7 @@ def _valid_headers(raw: Any) -> list[Headers | None]:
     ]
 
 
-def _valid_objects(raw: Any, headers: list[Headers | None]) -> dict[str, RemoteObject]:
+def _valid_objects(raw: object, headers: list[Headers | None]) -> dict[str, RemoteObject]:
     if not isinstance(raw, dict):
         return {}
     objects = {}
@@ -159,7 +158,7 @@ def _valid_objects(raw: Any, headers: list[Headers | None]) -> dict[str, RemoteO
     return objects
 
 
-def _valid_object(key: str, entry: Any, headers: list[Headers | None]) -> RemoteObject | None:
+def _valid_object(key: str, entry: object, headers: list[Headers | None]) -> RemoteObject | None:
     if not key or not isinstance(entry, dict):
         return None
     etag, size, index = entry.get("etag"), entry.get("size"), entry.get("h")
@@ -182,11 +181,11 @@ def _valid_object(key: str, entry: Any, headers: list[Headers | None]) -> Remote
     )
 
 
-def _is_count(value: Any) -> bool:
+def _is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _valid_pending(raw: Any) -> list[str]:
+def _valid_pending(raw: object) -> list[str]:
     """Paths still to invalidate. Any damage means the list cannot be trusted to name every
     stale path, so everything is invalidated once (``/*``) rather than something left stale."""
     valid = isinstance(raw, list) and all(
@@ -195,7 +194,7 @@ def _valid_pending(raw: Any) -> list[str]:
     return sorted(set(raw)) if valid else [WILDCARD]
 
 
-def _valid_pages_followed(raw: Any) -> tuple[str, str] | None:
+def _valid_pages_followed(raw: object) -> tuple[str, str] | None:
     """Anything damaged means the table is asked again (None)."""
     if isinstance(raw, list) and len(raw) == 2 and all(_is_text(part) and part for part in raw):
         return raw[0], raw[1]
