@@ -34,6 +34,8 @@ PLUGINS = [
     "math_mathml", "notebooks", "inline_assets",
     # Photos as resized, metadata-free variants; a share card per post.
     "photos", "social_cards",
+    # Last: the search index reads the HTML as the other plugins leave it.
+    "site_search",
 ]
 
 VISITOR_COUNTER = {
@@ -64,6 +66,11 @@ PHOTOS = {
 # theme's colours), drawn in builds with an absolute SITEURL; a post's own "Image:" line wins.
 SOCIAL_CARDS = {"enabled": True}
 
+# Search in the reader's browser, with no server and no third party: the build indexes every
+# published post and page with Pagefind (drafts never); the search page loads the index only when
+# the reader types. False: no index, no search box.
+SITE_SEARCH = {"enabled": True}
+
 # Pretty URLs: every page is a folder with an index.html.
 ARTICLE_URL = "posts/{slug}/"
 ARTICLE_SAVE_AS = "posts/{slug}/index.html"
@@ -86,13 +93,18 @@ INDEX_URL = ""
 YEAR_ARCHIVE_URL = "archives/{date:%Y}/"
 YEAR_ARCHIVE_SAVE_AS = "archives/{date:%Y}/index.html"
 # And one per month: a year of more than YEAR_ARCHIVE_INLINE_MAX (120) posts lists its months
-# with their counts, so a daily blog's year page stays a few KB, not 65 KB.
+# with their counts, so a daily blog's year page stays a few KB, not 65 KB; the archives page
+# then links that year's months, each listing every post of its month.
 MONTH_ARCHIVE_URL = "archives/{date:%Y}/{date:%m}/"
 MONTH_ARCHIVE_SAVE_AS = "archives/{date:%Y}/{date:%m}/index.html"
-DIRECT_TEMPLATES = ["index", "tags", "categories", "archives", "404", "robots"]
+DIRECT_TEMPLATES = ["index", "tags", "categories", "archives", "404", "robots", "search"]
 ROBOTS_SAVE_AS = "robots.txt"
+# The search page; the header's search box sends its query there (plugins/site_search).
+SEARCH_SAVE_AS = "search/index.html"
+SEARCH_URL = "search/"
 # The archives page lists every post grouped by year up to this many posts; past it, the years
-# with their counts (each year has its own page).
+# with their counts, each linking to a page that lists every post of its year (or of its month,
+# for a year too busy for one page): every title stays one click from the archives.
 ARCHIVES_INLINE_MAX = 60
 
 DEFAULT_PAGINATION = 10

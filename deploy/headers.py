@@ -54,8 +54,16 @@ def _rule(pattern: str, cache_control: str, why: str, fingerprinted: bool = Fals
 # First match wins. A fingerprinted file never changes its bytes under its name, so it is
 # cacheable forever; pages, feeds and the page manifest must show an edit at once; theme files
 # change rarely and keep their names, so browsers hold them for an hour at most.
+# Pagefind (plugins/site_search) names each index chunk, fragment and metadata file after a hash
+# of its content (``pagefind/index/en_1bc1eee.pf_index``): a changed chunk gets a new name.
+# Its engine and entry file keep their names across versions and rebuilds: revalidated.
+_SEARCH_CHUNK = r"^pagefind/(?:(?:fragment|index|filter)/|pagefind\.)[a-z0-9-]+_[0-9a-f]{7,}\.pf_[a-z]+$"
+_SEARCH_ENGINE = r"^pagefind/(?:pagefind\.js|pagefind-entry\.json|wasm\.[a-z0-9-]+\.pagefind)$"
+
 HEADER_RULES: tuple[HeaderRule, ...] = (
     _rule(_FINGERPRINT.pattern, IMMUTABLE, "fingerprinted asset", fingerprinted=True),
+    _rule(_SEARCH_CHUNK, IMMUTABLE, "search index chunk named by its content hash"),
+    _rule(_SEARCH_ENGINE, REVALIDATE, "search engine"),
     _rule(r"\.html?$", REVALIDATE, "page"),
     _rule(r"\.(xml|atom|rss)$", REVALIDATE, "feed"),
     _rule(r"\.(json|webmanifest|txt)$", REVALIDATE, "data"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -117,8 +118,37 @@ def test_a_post_title_change_rewrites_the_post_its_neighbours_and_its_listings(l
     print(f"\none post's title change rewrote {len(rewritten)} HTML files: {rewritten}")
 
 
+def titles_one_click_from_the_archives(output: Path) -> dict[str, set[str]]:
+    """Each page the archives page links to (a year's or a month's) -> the post titles it lists
+    with their dates, from the output's HTML as a reader's browser gets it."""
+    archives = (output / "archives" / "index.html").read_text(encoding="utf-8")
+    linked = re.findall(rf'<a href="{re.escape(SITEURL)}/(archives/[^"]+)"', archives)
+    listed = {}
+    for url in linked:
+        html = (output / url / "index.html").read_text(encoding="utf-8")
+        listed[url] = set(re.findall(r'<li><time datetime="[^"]+">[^<]+</time> <a href="[^"]+">([^<]+)</a></li>', html))
+    return listed
+
+
+def titles_of(content: Path) -> set[str]:
+    return {
+        path.read_text(encoding="utf-8").splitlines()[0].removeprefix("Title: ")
+        for path in (content / "posts").glob("*.md")
+    }
+
+
+def test_every_post_is_listed_with_its_date_one_click_from_the_archives(large_blog):
+    content, output, _ = large_blog
+    listed = titles_one_click_from_the_archives(output)
+    assert listed, "the archives link to pages of their own past ARCHIVES_INLINE_MAX"
+    every = set().union(*listed.values())
+    assert every == titles_of(content)
+    print(f"\n{len(every)} posts listed on {len(listed)} pages linked from the archives")
+
+
 def test_a_year_of_daily_posts_stays_under_30_kb_a_page_with_month_pages(tmp_path):
-    """Daily writing puts 365 posts in a year: its page lists months, each month its posts."""
+    """Daily writing puts 365 posts in a year: its page lists months, each month its posts, and
+    the archives page links that year's months, so every title is still one click away."""
     from tests.theme.test_theme_pages import MONTH_PAGES
 
     content = tmp_path / "content"
@@ -136,4 +166,7 @@ def test_a_year_of_daily_posts_stays_under_30_kb_a_page_with_month_pages(tmp_pat
     assert sizes[largest] < PAGE_BUDGET, (largest, sizes[largest])
     year = (output / "archives" / "2025" / "index.html").read_text(encoding="utf-8")
     assert "365 posts" in year and "31 posts" in year and "Notes for day 0 " not in year
+    listed = titles_one_click_from_the_archives(output)
+    assert "archives/2025/01/" in listed and "archives/2026/" in listed, "2025's months, 2026 (55 posts) whole"
+    assert set().union(*listed.values()) == titles_of(content)
     print(f"\n420 daily posts: largest {largest} {sizes[largest]} B, year page {sizes['archives/2025/index.html']} B")
