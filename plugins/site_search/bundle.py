@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable
@@ -126,8 +127,12 @@ def broken_files(bundle: Path) -> list[str]:
 
 
 def build_index(stage: Path, bundle: Path) -> int:
-    """Index every HTML file under ``stage`` into a fresh Pagefind bundle at ``bundle``."""
-    return asyncio.run(_write_index(stage, bundle))
+    """Index every HTML file under ``stage`` into a fresh Pagefind bundle at ``bundle``.
+
+    Pagefind's API is asynchronous; its event loop runs on a thread of its own, as the caller's
+    thread may already run one (Playwright's synchronous API does, in a test that rebuilds)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pagefind") as thread:
+        return thread.submit(lambda: asyncio.run(_write_index(stage, bundle))).result()
 
 
 def sync_bundle(fresh: Path, target: Path) -> tuple[list[str], list[str], int]:

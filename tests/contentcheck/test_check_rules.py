@@ -163,10 +163,10 @@ def test_inline_code_and_other_origins_the_csp_blocks_are_warnings(checked):
         "Content-Security-Policy (style-src 'self'): the build keeps it but readers' browsers ignore it; use a "
         "class styled in theme/static/css/main.css instead",
         "content/posts/html.md:7: warning: inline <script> in this content is blocked by the site's "
-        "Content-Security-Policy (script-src 'self'): the build keeps it but readers' browsers ignore it; use a "
+        "Content-Security-Policy (script-src 'self' 'wasm-unsafe-eval'): the build keeps it but readers' browsers ignore it; use a "
         "file under content/ (or the theme) loaded with <script src> instead",
         "content/posts/html.md:9: warning: inline <button onclick=…> in this content is blocked by the site's "
-        "Content-Security-Policy (script-src 'self'): the build keeps it but readers' browsers ignore it; use a "
+        "Content-Security-Policy (script-src 'self' 'wasm-unsafe-eval'): the build keeps it but readers' browsers ignore it; use a "
         "script file instead",
         "content/posts/html.md:11: warning: <img> from https://images.example.com is blocked by the site's "
         "Content-Security-Policy (img-src 'self' data:): readers see nothing; put the file under content/ and "

@@ -157,7 +157,7 @@ def test_cloudfront_serves_site_and_api_as_specified(config):
 def test_security_headers_allow_only_own_content(config):
     csp = checks.local_value(config, "${local.edge_headers.content_security_policy}")
     assert csp == {
-        "default-src": ["'self'"], "script-src": ["'self'"], "style-src": ["'self'"], "img-src": ["'self'", "data:"],
+        "default-src": ["'self'"], "script-src": ["'self'", "'wasm-unsafe-eval'"], "style-src": ["'self'"], "img-src": ["'self'", "data:"],
         "connect-src": ["'self'"], "frame-ancestors": ["'none'"], "base-uri": ["'self'"], "form-action": ["'self'"],
     }
     policy = checks.first_block(resource(config, "aws_cloudfront_response_headers_policy", "security"), "security_headers_config")

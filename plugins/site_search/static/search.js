@@ -145,6 +145,7 @@ if (form && input && status && list && more) {
   const asked = new URLSearchParams(window.location.search).get("q");
   if (asked) {
     input.value = asked;
+    input.focus(); // the keyboard goes on where it was: in a search box, the results a Tab away
     search(asked);
   }
 }
