@@ -72,8 +72,10 @@ _build: SearchBuild | None = None
 
 
 def configure(pelican) -> None:
+    from plugins.listed import listed
+
     global _build
-    _build = SearchBuild(pelican.settings)
+    _build = SearchBuild(pelican.settings) if listed(pelican.settings, __package__) else None
 
 
 def expose_to_templates(generator) -> None:
