@@ -10,9 +10,13 @@ Items
     A hit only counts when this item exists, so a crafted path cannot create items.
 ``pk = "site"``: ``views`` (N), the site's history and ``u<YYYYMMDD>`` (N), unique visitors
     The site total. Created by the first hit.
-``pk = "visitor#<YYYY-MM-DD>#<hash>"``, ``hits`` (N), ``expires_at`` (N, epoch seconds)
-    A marker that this visitor was counted today; DynamoDB TTL deletes it after the day.
-    The hash comes from :mod:`counter_lambda.visitors`: no IP or user agent is stored.
+``pk = "visitor#<YYYY-MM-DD>#<client>"``: ``hits`` (N), ``p<tag>`` (N), ``agents`` (SS),
+``expires_at`` (N, epoch seconds)
+    What one client (one address, whatever its user agents) was counted for today: its
+    counted hits, its counted hits per page (``p`` and a 24-bit tag of the page key) and the
+    24-bit tags of the browsers (user agents) it was counted with. DynamoDB TTL deletes it
+    after the day. ``client`` and the browser tags come from :mod:`counter_lambda.visitors`,
+    salted by the day: no IP or user agent is stored.
 
 History (UTC days): ``d<YYYYMMDD>`` views of a day, ``m<YYYYMM>`` of a month, ``y<YYYY>`` of a
 year. Every counted hit ADDs one to today's day, month and year attributes in the same update
@@ -31,26 +35,30 @@ Increments are ``UpdateItem ... ADD`` returning the new values: atomic on the se
 never read-then-write, so concurrent hits are never lost. :func:`record_hit` makes at most
 three requests:
 
+* client marker: ``ADD hits, p<tag> :1, agents {browser}`` on condition that the client is
+  under its :data:`CLIENT_LIMITS` (hits today, hits of this page today), returning
+  ``ALL_OLD``; a failed condition is a client over its limit (:class:`ClientOverLimit`:
+  nothing written; the caller answers the counts, one read, and adds nothing). The old
+  ``agents`` say whether this browser is new today, and a client adds at most
+  ``CLIENT_LIMITS.visitors`` unique visitors a day however many user agents it sends;
 * page: ``ADD views, d, m, y :1`` on condition ``attribute_exists(pk)``; a failed condition
-  is an unknown page;
-* visitor marker: ``ADD hits :1 SET expires_at`` returning ``UPDATED_NEW``; ``hits == 1``
-  means the first hit of this visitor today (concurrent first hits get 1 and 2: one unique);
+  is an unknown page (the marker is undone: deleted when this hit created it);
 * site: ``ADD views, d, m, y :1, u<today> :first`` and ``REMOVE`` past the windows,
   returning ``ALL_NEW`` (views and today's unique count).
 
-Order (what the visitor waits for): the site's unique increment depends on the marker's
-answer, so for a visitor not yet seen today the marker goes out *with* the page and the site
-follows: two round trips, not three. The only way to one round trip for them would be to
-guess the marker's answer and correct a wrong guess with a fourth request (or not at all).
-What this process has already proven skips the wait instead: a page it has counted is
-registered, so the page goes out in parallel (a page retired since, by
-:func:`shared.counter_table.retire_pages`, fails its condition like any unknown page: what
-went out with it is undone and the page is forgotten, once per process); a visitor
-it has counted today has a marker until the day ends, so that visitor's later hits need no
-marker update at all and the page and site go out together: one round trip, two requests.
-A page this process has not counted yet goes out alone first, so an unknown page still
-writes nothing. The proofs live in memory per client and table (:class:`_Known`), bounded,
-and only ever let a hit skip a wait, never change what is written.
+The limits bound what one address adds a day (``docs/faults.md``, the abuse table): at most
+``CLIENT_LIMITS.page`` views of a page, ``CLIENT_LIMITS.hits`` views of the site and
+``CLIENT_LIMITS.visitors`` unique visitors. The marker holds at most ``hits`` page tags and
+browser tags, so it stays under 1 KB (``tests/counter/test_client_limits.py``).
+
+Order (what the visitor waits for): the marker goes first, since whether anything is added
+depends on its answer; then the page and the site together: two round trips. A page this
+process has not counted yet goes out alone before the site, so an unknown page adds nothing
+to the site; a page it has counted is registered, so it goes out with the site (a page
+retired since, by :func:`shared.counter_table.retire_pages`, fails its condition like any
+unknown page: what went out with it is undone and the page is forgotten, once per process).
+What this process has proven lives in memory per client and table (:class:`_Known`),
+bounded, and only ever lets a hit skip a wait, never changes what is written.
 
 If a request fails (throttled, unreachable), the writes that succeeded are undone (``ADD``
 of minus what they added) and :class:`StoreUnavailable` says whether the undo succeeded.
@@ -67,6 +75,7 @@ never imports; reading the history for the author is the ``stats`` package.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 import weakref
@@ -86,6 +95,12 @@ SITE_PK = "site"
 PAGE_PREFIX = "page#"
 VISITOR_PREFIX = "visitor#"
 MARKER_HITS = "hits"
+MARKER_AGENTS = "agents"
+MARKER_PAGE_PREFIX = "p"
+# Tags of page keys and browsers on a client's marker: 24 bits (6 hex digits). Two of one
+# client's pages (browsers) share a tag about once in 16 million pairs, which only merges
+# their allowances; the marker stays small (see ClientLimits).
+MARKER_TAG_HEX_CHARS = 6
 DAY_PREFIX = "d"
 UNIQUE_PREFIX = "u"
 MONTH_PREFIX = "m"
@@ -102,6 +117,27 @@ STALE_MONTHS = 2
 # sweeper must not delete a marker while its day is still running.
 MARKER_GRACE = timedelta(hours=1)
 
+
+
+class ClientLimits(NamedTuple):
+    """What one client (one address, a daily-salted hash of it) can add in a UTC day.
+
+    ``hits``: views of the whole site; ``page``: views of one page; ``visitors``: unique
+    visitors (browsers seen from the address). A reader who reloads a page, or a household
+    behind one address, stays well inside; a script rotating user agents gets ``page`` views
+    per page and ``visitors`` uniques, then the counts answered and nothing added. The cost:
+    readers sharing one address (a large office, carrier-grade NAT) count as one client.
+    ``hits`` also sizes the marker: at most ``hits`` page tags and browser tags, about 16
+    bytes each, keep it under 1 KB, one write unit.
+    """
+
+    hits: int = 50
+    page: int = 3
+    visitors: int = 4
+
+
+CLIENT_LIMITS = ClientLimits()
+
 BATCH_ATTEMPTS = 8
 BATCH_BACKOFF_SECONDS = 0.05
 
@@ -116,6 +152,15 @@ class StoreUnavailable(Exception):
 
 class UnknownPage(Exception):
     """The page key was never registered by publish; nothing was written."""
+
+
+class ClientOverLimit(Exception):
+    """The client has added all it may today (:class:`ClientLimits`); nothing was written."""
+
+
+def marker_tag(value: str) -> str:
+    """The short tag a client's marker keeps of a page key or a browser's hash."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:MARKER_TAG_HEX_CHARS]
 
 
 class Counts(NamedTuple):
@@ -210,19 +255,15 @@ class _Increment:
 class _Known:
     """What this process has proven about one table, so a hit can skip waiting for it.
 
-    A page counted here is registered (until publish retires it: then it is forgotten); a
-    visitor counted here today has a marker until the day ends. Bounded: a full set starts over, which only
-    costs the waits it saved.
+    A page counted here is registered (until publish retires it: then it is forgotten).
+    Bounded: a full set starts over, which only costs the waits it saved.
     """
 
     MAX_PAGES = 10_000
-    MAX_VISITORS = 50_000
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pages: set[str] = set()
-        self._day: date | None = None
-        self._visitors: set[str] = set()
 
     def has_page(self, page_key: str) -> bool:
         return page_key in self._pages
@@ -236,16 +277,6 @@ class _Known:
     def forget_page(self, page_key: str) -> None:
         with self._lock:
             self._pages.discard(page_key)
-
-    def has_visitor(self, day: date, visitor: str) -> bool:
-        with self._lock:
-            return self._day == day and visitor in self._visitors
-
-    def add_visitor(self, day: date, visitor: str) -> None:
-        with self._lock:
-            if self._day != day or len(self._visitors) >= self.MAX_VISITORS:
-                self._day, self._visitors = day, set()
-            self._visitors.add(visitor)
 
 
 _known_by_client: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -316,27 +347,77 @@ class _Hit:
         )
         return _number(attributes, VIEWS)
 
-    def mark_visitor(self, visitor: str) -> bool:
-        """Record today's marker for ``visitor``; True if it is their first hit today."""
-        pk = f"{VISITOR_PREFIX}{self.today.isoformat()}#{visitor}"
+    def mark_client(self, client: str, agent: str, limits: ClientLimits) -> bool:
+        """Record this hit on the client's marker if the client is under ``limits``; True if
+        it adds a unique visitor (a browser new today, within ``limits.visitors``).
+        Raises :class:`ClientOverLimit` (nothing written) otherwise."""
+        pk = f"{VISITOR_PREFIX}{self.today.isoformat()}#{client}"
         end_of_day = datetime.combine(self.today + timedelta(days=1), clock_time(), UTC)
         expires_at = int((end_of_day + MARKER_GRACE).timestamp())
-        names = {"#hits": MARKER_HITS, "#expires": TTL_ATTRIBUTE}
-        attributes = self._update(
-            pk,
-            "ADD #hits :one SET #expires = :expires",
-            names,
-            {":one": {"N": "1"}, ":expires": {"N": str(expires_at)}},
-            ReturnValues="UPDATED_NEW",
-        )
-        first_today = _number(attributes, MARKER_HITS) == 1
-        if first_today:
-            self.undo.append(
-                lambda: self._update(
-                    pk, "ADD #hits :minus_one", {"#hits": MARKER_HITS}, {":minus_one": {"N": "-1"}}
-                )
+        browser = marker_tag(agent)
+        names = {
+            "#hits": MARKER_HITS,
+            "#page": MARKER_PAGE_PREFIX + marker_tag(self.page_key),
+            "#agents": MARKER_AGENTS,
+            "#expires": TTL_ATTRIBUTE,
+        }
+        try:
+            old = self._update(
+                pk,
+                "ADD #hits :one, #page :one, #agents :browser SET #expires = :expires",
+                names,
+                {
+                    ":one": {"N": "1"},
+                    ":browser": {"SS": [browser]},
+                    ":expires": {"N": str(expires_at)},
+                    ":max_hits": {"N": str(limits.hits)},
+                    ":max_page": {"N": str(limits.page)},
+                },
+                ConditionExpression=(
+                    "(attribute_not_exists(#hits) OR #hits < :max_hits)"
+                    " AND (attribute_not_exists(#page) OR #page < :max_page)"
+                ),
+                # ALL_OLD: an attribute the update leaves as it was (a browser already in
+                # the set) is not reliably in UPDATED_OLD across DynamoDB emulators.
+                ReturnValues="ALL_OLD",
             )
-        return first_today
+        except ClientError as error:
+            if _is_condition_failure(error):
+                raise ClientOverLimit(client) from None
+            raise
+        seen = old.get(MARKER_AGENTS, {}).get("SS", [])
+        new_browser = browser not in seen
+        if MARKER_HITS not in old:
+            # This hit made the marker: its undo deletes it, unless another hit of the same
+            # client has added to it since (then this unit stays spent from its allowance).
+            self.undo.append(lambda: self._delete_unless_shared(pk))
+        else:
+            # The marker as it was: what this hit added to it taken back or removed.
+            undo_names = {"#hits": MARKER_HITS, "#page": names["#page"]}
+            undo_values = {":minus_one": {"N": "-1"}}
+            if names["#page"] in old:
+                undo_expression = "ADD #hits :minus_one, #page :minus_one"
+            else:
+                undo_expression = "ADD #hits :minus_one REMOVE #page"
+            if new_browser:
+                undo_names["#agents"] = MARKER_AGENTS
+                undo_values[":browser"] = {"SS": [browser]}
+                undo_expression += " DELETE #agents :browser"
+            self.undo.append(lambda: self._update(pk, undo_expression, undo_names, undo_values))
+        return new_browser and len(seen) < limits.visitors
+
+    def _delete_unless_shared(self, pk: str) -> None:
+        try:
+            self.client.delete_item(
+                TableName=self.table,
+                Key={HASH_KEY: {"S": pk}},
+                ConditionExpression="#hits = :one",
+                ExpressionAttributeNames={"#hits": MARKER_HITS},
+                ExpressionAttributeValues={":one": {"N": "1"}},
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
 
     def count_site(self, first_today: bool) -> tuple[int, int]:
         increment = _Increment(self.today, site=True)
@@ -380,6 +461,9 @@ class _Hit:
         if failures:
             self.rolled_back = self.roll_back()
             unknown = [error for error in failures if isinstance(error, UnknownPage)]
+            if unknown and not self.rolled_back:
+                # "unknown page" promises nothing was written; a failed undo breaks that
+                raise StoreUnavailable("undo failed after an unknown page", rolled_back=False)
             raise (unknown or failures)[0]
 
     def roll_back(self) -> bool:
@@ -395,41 +479,44 @@ class _Hit:
 
 
 def record_hit(
-    client: Any, table: str, page_key: str, *, visitor: str | None, now: datetime
+    client: Any,
+    table: str,
+    page_key: str,
+    *,
+    visitor: str | None,
+    now: datetime,
+    agent: str = "",
+    limits: ClientLimits = CLIENT_LIMITS,
 ) -> Counts:
-    """Count one view of a registered page; ``visitor`` (a daily hash) counts unique visitors.
+    """Count one view of a registered page by ``visitor``, the day's hash of a client's
+    address (``None``: not limited, no unique visitor), with ``agent`` the day's hash of its
+    browser.
 
-    ``now`` must be timezone-aware; days are UTC days. Raises :class:`UnknownPage` (nothing
-    written) or :class:`StoreUnavailable` (everything written by this hit undone, best effort).
+    ``now`` must be timezone-aware; days are UTC days. Raises :class:`UnknownPage` or
+    :class:`ClientOverLimit` (nothing written either way), or :class:`StoreUnavailable`
+    (everything written by this hit undone, best effort).
     """
     hit = _Hit(client, table, page_key, now.astimezone(UTC))
     known = _known(client, table)
-    new_visitor = visitor is not None and not known.has_visitor(hit.today, visitor)
-    results: dict[str, Any] = {}
+    results: dict[str, Any] = {"new_visitor": False}
     try:
-        first: dict[str, Callable[[], Any]] = {}
+        if visitor is not None:
+            hit.together({"new_visitor": lambda: hit.mark_client(visitor, agent, limits)}, results)
+        count_site = lambda: hit.count_site(results["new_visitor"])  # noqa: E731
         if known.has_page(page_key):
-            first["page"] = hit.count_page
+            hit.together({"page": hit.count_page, "site": count_site}, results)
         else:
-            # alone: an unknown page must find nothing written to undo
+            # alone: an unknown page must add nothing to the site
             hit.together({"page": hit.count_page}, results)
             known.add_page(page_key)
-        if new_visitor:
-            first["marker"] = lambda: hit.mark_visitor(visitor)
-            hit.together(first, results)
-            hit.together({"site": lambda: hit.count_site(results["marker"])}, results)
-        else:
-            first["site"] = lambda: hit.count_site(False)
-            hit.together(first, results)
-    except UnknownPage:
+            hit.together({"site": count_site}, results)
+    except (UnknownPage, StoreUnavailable):
         known.forget_page(page_key)
         raise
     except (BotoCoreError, ClientError) as error:
         unavailable = _unavailable(error)
         unavailable.rolled_back = hit.rolled_back
         raise unavailable from error
-    if new_visitor:
-        known.add_visitor(hit.today, visitor)
     site_views, unique_today = results["site"]
     return Counts(page_key, results["page"], site_views, unique_today)
 

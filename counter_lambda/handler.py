@@ -25,10 +25,12 @@ Environment (read once at import; :func:`configure` changes it later)
     origin secret, else a random key per process, which only suits a single process such as
     the local stack), ``AWS_ENDPOINT_URL`` (honoured by boto3 itself), ``AWS_REGION``.
 
-Visitor identity: the source IP is ``requestContext.http.sourceIp``, or, when the origin
-secret proves the request came through CloudFront, the ``cloudfront-viewer-address`` header
-CloudFront sets (API Gateway only sees CloudFront's address). IP and user agent are hashed
-at once and never stored or logged.
+Visitor identity: the reader's address is the ``cloudfront-viewer-address`` header CloudFront
+adds (API Gateway only sees CloudFront's address) when the origin secret proves the request
+came through CloudFront, else ``requestContext.http.sourceIp``.
+Address and user agent are hashed at once with the day's salt and never stored or logged.
+One address adds at most :data:`counter_lambda.counter.CLIENT_LIMITS` a day (views of a page,
+of the site, unique visitors); past them it gets the counts and adds nothing.
 
 Logs: one JSON line per request on stdout (method, route, page, status, outcome,
 latency_ms, request_id); never the IP, the user agent or the body.
@@ -261,16 +263,30 @@ def _page_key_from_body(request: Request) -> str:
     return _page_key(document.get("path"))
 
 
-def _visitor(request: Request, settings: Settings, now: datetime) -> str | None:
-    ip = request.source_ip
-    viewer_address = request.headers.get("cloudfront-viewer-address")
-    if settings.origin_verify_secret is not None and viewer_address:
-        ip = viewer_address.rsplit(":", 1)[0]
+def viewer_address(request: Request, settings: Settings) -> str | None:
+    """The reader's IP: the ``cloudfront-viewer-address`` header CloudFront adds (``IP:port``;
+    terraform/cdn.tf's origin request policy forwards it, since API Gateway only sees
+    CloudFront's address) when the origin secret proves the request came through CloudFront,
+    else ``requestContext.http.sourceIp`` (locally, the reader's own address). Without the
+    proof the header is the caller's word, and rotating it would mint new clients."""
+    forwarded = request.headers.get("cloudfront-viewer-address", "").strip()
+    if settings.origin_verify_secret is None or not forwarded:
+        return request.source_ip
+    return forwarded.rsplit(":", 1)[0].strip("[]") or request.source_ip
+
+
+def _visitor(request: Request, settings: Settings, now: datetime) -> tuple[str, str] | None:
+    """The day's hashes of the reader's address (the client its limits apply to) and of
+    address and browser (a unique visitor); None without an address."""
+    ip = viewer_address(request, settings)
     if not ip:
         return None
     salt = visitors.daily_salt(settings.visitor_secret, now.date())
     user_agent = request.headers.get("user-agent", "")
-    return visitors.visitor_hash(salt, site=settings.site_name, ip=ip, user_agent=user_agent)
+    return (
+        visitors.client_hash(salt, site=settings.site_name, ip=ip),
+        visitors.visitor_hash(salt, site=settings.site_name, ip=ip, user_agent=user_agent),
+    )
 
 
 def _page_key_of(request: Request) -> str:
@@ -310,10 +326,14 @@ def _counts(
     if visitors.is_crawler(request.headers.get("user-agent")):
         counts = counter.read_counts(settings.client, settings.table_name, page_key, **read)
         return counts, "crawler not counted"
-    visitor = _visitor(request, settings, now)
-    counts = counter.record_hit(
-        settings.client, settings.table_name, page_key, visitor=visitor, now=now
-    )
+    client, agent = _visitor(request, settings, now) or (None, "")
+    try:
+        counts = counter.record_hit(
+            settings.client, settings.table_name, page_key, visitor=client, agent=agent, now=now
+        )
+    except counter.ClientOverLimit:
+        counts = counter.read_counts(settings.client, settings.table_name, page_key, **read)
+        return counts, "client over its daily limit, not counted"
     return counts, "counted"
 
 

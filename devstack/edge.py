@@ -137,9 +137,13 @@ def api_gateway_event(
     body: bytes,
     source_ip: str,
     host: str,
+    source_port: int = 0,
 ) -> dict:
     """An API Gateway HTTP API payload 2.0 event, as the Lambda receives it."""
     lowered = {name.lower(): value for name, value in headers.items()}
+    # CloudFront adds the reader's address (terraform/cdn.tf's origin request policy forwards
+    # it), replacing any the viewer sent; API Gateway's sourceIp would be CloudFront's own.
+    lowered["cloudfront-viewer-address"] = f"{source_ip}:{source_port}"
     # Media types are case-insensitive (RFC 9110 8.3.1), and so is API Gateway's matching.
     content_type = lowered.get("content-type", "").strip().lower()
     is_text = not body or content_type.startswith(_TEXT_TYPES)
@@ -226,6 +230,7 @@ class EdgeRequest:
     raw_query: str
     headers: dict[str, str]  # lowercase names
     client_ip: str
+    client_port: int
     read_body: Callable[[], bytes]
     client_gone: Callable[[], bool]
 
@@ -247,6 +252,7 @@ class EdgeRequest:
             raw_query=split.query,
             headers=headers,
             client_ip=environ.get("REMOTE_ADDR", ""),
+            client_port=int(environ.get("REMOTE_PORT") or 0),
             read_body=lambda: stream.read(length) if length else b"",
             client_gone=environ.get("waitress.client_disconnected", lambda: False),
         )
@@ -323,7 +329,7 @@ class EdgeApp:
             return api_gateway_answer(self.rules.current(), HTTPStatus.NOT_FOUND, "Not Found")
         event = api_gateway_event(
             request.method, request.raw_path, request.raw_query, request.headers, body,
-            request.client_ip, request.host,
+            request.client_ip, request.host, request.client_port,
         )
         try:
             result = self.api_handler(event, None)

@@ -37,7 +37,8 @@ WRITE_UNIT_BYTES = 1024  # an item up to this size costs one write unit per writ
 
 def item_size(item: dict) -> int:
     """The size DynamoDB bills ``item`` (DynamoDB JSON) at: each attribute's name in UTF-8
-    plus its value; a number is one byte per two significant digits plus one."""
+    plus its value; a number is one byte per two significant digits plus one; a string set
+    the sum of its strings."""
     size = 0
     for name, value in item.items():
         size += len(name.encode("utf-8"))
@@ -46,6 +47,8 @@ def item_size(item: dict) -> int:
         elif "N" in value:
             digits = value["N"].lstrip("-").replace(".", "").strip("0")
             size += (len(digits) + 1) // 2 + 1
+        elif "SS" in value:
+            size += sum(len(element.encode("utf-8")) for element in value["SS"])
         else:
             raise ValueError(f"item_size: unsupported type in attribute {name!r}: {sorted(value)}")
     return size

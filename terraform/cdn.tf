@@ -8,10 +8,30 @@ data "aws_cloudfront_cache_policy" "caching_disabled" {
   name = "Managed-CachingDisabled"
 }
 
-# Forwards every viewer header, cookie and query string except Host: API Gateway routes on its
-# own host name, and the handler needs the viewer's address and user agent.
-data "aws_cloudfront_origin_request_policy" "all_viewer_except_host_header" {
-  name = "Managed-AllViewerExceptHostHeader"
+# What the counter API receives: the query string (GET ?path=), the headers the handler reads,
+# and CloudFront-Viewer-Address, the reader's "IP:port", which CloudFront adds only when a
+# policy names it. API Gateway's sourceIp is a CloudFront edge, shared by every reader near it;
+# the handler's per-reader daily limits and unique visitors need the reader's own address.
+# Host is not forwarded: API Gateway routes on its own host name.
+resource "aws_cloudfront_origin_request_policy" "counter_api" {
+  name    = "${var.project_name}-counter-api"
+  comment = "The counter API: query string, user agent, content type and the viewer's address"
+
+  headers_config {
+    header_behavior = "whitelist"
+
+    headers {
+      items = ["CloudFront-Viewer-Address", "Content-Type", "User-Agent"]
+    }
+  }
+
+  cookies_config {
+    cookie_behavior = "none"
+  }
+
+  query_strings_config {
+    query_string_behavior = "all"
+  }
 }
 
 locals {
@@ -153,7 +173,7 @@ resource "aws_cloudfront_distribution" "site" {
     cached_methods             = ["GET", "HEAD"]
     compress                   = true
     cache_policy_id            = data.aws_cloudfront_cache_policy.caching_disabled.id
-    origin_request_policy_id   = data.aws_cloudfront_origin_request_policy.all_viewer_except_host_header.id
+    origin_request_policy_id   = aws_cloudfront_origin_request_policy.counter_api.id
     response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
   }
 

@@ -5,9 +5,11 @@ locals {
 
   github_oidc_provider_arn = var.github_oidc_provider_arn != "" ? var.github_oidc_provider_arn : one(aws_iam_openid_connect_provider.github[*].arn)
 
-  # Token subjects: pushes to main, jobs in the deployment environment, and pull requests.
+  # Token subjects: jobs in the deployment environment, and pull requests. A job names the
+  # environment to get its token's subject, so only jobs that passed the environment's rules
+  # (required reviewers, branch policy) can release; a job on main without `environment:` has
+  # the subject ref:refs/heads/main, which no role trusts.
   github_release_subjects = [
-    "repo:${var.github_repository}:ref:refs/heads/main",
     "repo:${var.github_repository}:environment:${var.github_environment}",
   ]
   github_pull_request_subjects = ["repo:${var.github_repository}:pull_request"]

@@ -104,6 +104,19 @@ data "aws_iam_policy_document" "counter_lambda" {
     resources = [aws_dynamodb_table.counter.arn]
   }
 
+  # A hit on an unknown page undoes the reader's day marker it created: a delete, of markers only.
+  statement {
+    sid       = "UndoOwnMarkers"
+    actions   = ["dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.counter.arn]
+
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["visitor#*"]
+    }
+  }
+
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]

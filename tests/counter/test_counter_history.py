@@ -106,13 +106,13 @@ def hit(client, visitor, page="/posts/hello/"):
     return counter.record_hit(client, COUNTER_TABLE, page, visitor=visitor, now=DAY)
 
 
-def test_a_new_visitor_costs_three_requests_and_a_returning_one_two(registered):
+def test_every_counted_hit_costs_three_requests(registered):
     log = RequestLog(registered)
     hit(registered, "a")
     assert log.calls == ["UpdateItem"] * 3
     log.clear()
     counts = hit(registered, "a")
-    assert log.calls == ["UpdateItem"] * 2  # the marker is known to exist until the day ends
+    assert log.calls == ["UpdateItem"] * 3  # the marker holds the client's allowance
     assert (counts.views, counts.site_views, counts.unique_today) == (2, 2, 1)
     log.clear()
     assert hit(registered, "b").unique_today == 2
@@ -131,10 +131,16 @@ def in_flight_together(client, first: str, second: str, barrier: threading.Barri
     client.meta.events.register("before-call.dynamodb.UpdateItem", wait)
 
 
-def test_the_marker_goes_out_with_the_page_once_the_page_is_known(registered):
+def test_the_marker_goes_out_first_then_page_and_site_together(registered):
     hit(registered, "a")  # the page is now known to this process
-    in_flight_together(registered, "page#", "visitor#", threading.Barrier(2, timeout=5))
+    sent: list[str] = []
+    registered.meta.events.register(
+        "before-call.dynamodb.UpdateItem",
+        lambda params, **_: sent.append(request_params(params)["Key"]["pk"]["S"].split("#")[0]),
+    )
+    in_flight_together(registered, "page#", "site", threading.Barrier(2, timeout=5))
     assert hit(registered, "b").unique_today == 2
+    assert sent[0] == "visitor" and sorted(sent[1:]) == ["page", "site"]
 
 
 def test_a_returning_visitor_s_page_and_site_go_out_together(registered):
@@ -143,13 +149,14 @@ def test_a_returning_visitor_s_page_and_site_go_out_together(registered):
     assert hit(registered, "a").views == 2
 
 
-def test_an_unknown_page_is_tried_alone_and_writes_nothing_even_for_a_known_visitor(registered):
+def test_an_unknown_page_writes_nothing_even_for_a_known_visitor(registered):
     hit(registered, "a")
     before = counter_table_items(registered)
     log = RequestLog(registered)
     with pytest.raises(counter.UnknownPage):
         hit(registered, "a", page="/nope/")
-    assert log.calls == ["UpdateItem"]
+    # the marker, the page's failed condition, the marker's undo: the site never hears of it
+    assert log.calls == ["UpdateItem"] * 3
     assert counter_table_items(registered) == before
 
 
@@ -160,11 +167,11 @@ def test_a_retired_page_is_undone_once_then_tried_alone(registered):
     log = RequestLog(registered)
     with pytest.raises(counter.UnknownPage):
         hit(registered, "b")
-    # the site's view and unique, sent with the page, were undone
-    assert {pk: item for pk, item in counter_table_items(registered).items() if not pk.startswith("visitor#")} == {
-        pk: item for pk, item in before.items() if not pk.startswith("visitor#")
-    }
+    # the site's view and unique, sent with the page, were undone; b's marker is gone too
+    assert counter_table_items(registered) == before
     log.clear()
     with pytest.raises(counter.UnknownPage):
         hit(registered, "b")
-    assert log.calls == ["UpdateItem"]  # forgotten: tried alone, nothing to undo
+    # forgotten: the page is tried before the site, and b's new marker is deleted again
+    assert log.calls == ["UpdateItem", "UpdateItem", "DeleteItem"]
+    assert counter_table_items(registered) == before

@@ -64,6 +64,10 @@ BROWSERS = {
         "Mozilla/5.0 (Linux; Android 13; KINGKONG POWER Build/TP1A.220624.014; CUBOT) "
         "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.6478.71 Mobile Safari/537.36"
     ),
+    "Cubot P80, mixed case": (
+        "Mozilla/5.0 (Linux; Android 13; Cubot P80 Build/TP1A.220624.014) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/126.0.6478.71 Mobile Safari/537.36"
+    ),
     "iPhone Safari": (
         "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
         "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"

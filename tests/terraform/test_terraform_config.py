@@ -139,11 +139,10 @@ def test_cloudfront_serves_site_and_api_as_specified(config):
     assert checks.literal(api["path_pattern"]) == "/api/*"
     assert {checks.literal(m) for m in api["allowed_methods"]} == {"GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"}
     assert "caching_disabled" in api["cache_policy_id"]
-    assert "all_viewer_except_host_header" in api["origin_request_policy_id"]
+    assert "aws_cloudfront_origin_request_policy.counter_api.id" in api["origin_request_policy_id"]
     managed = {name: checks.literal(body["name"]) for (t, name), body in config.data.items()
                if t in ("aws_cloudfront_cache_policy", "aws_cloudfront_origin_request_policy")}
-    assert managed == {"caching_optimized": "Managed-CachingOptimized", "caching_disabled": "Managed-CachingDisabled",
-                       "all_viewer_except_host_header": "Managed-AllViewerExceptHostHeader"}
+    assert managed == {"caching_optimized": "Managed-CachingOptimized", "caching_disabled": "Managed-CachingDisabled"}
     [api_origin] = [o for o in distribution["origin"] if o["origin_id"] == api["target_origin_id"]]
     [header] = api_origin["custom_header"]
     assert checks.literal(header["name"]) == "x-origin-verify"
@@ -152,6 +151,18 @@ def test_cloudfront_serves_site_and_api_as_specified(config):
     errors = [(e["error_code"], checks.local_value(config, e["response_page_path"]), e["response_code"])
               for e in distribution["custom_error_response"]]
     assert errors == [(403, "/404.html", 404)]
+
+
+def test_the_api_receives_the_reader_s_address_not_cloudfront_s(config):
+    # API Gateway's sourceIp behind CloudFront is an edge's; the handler's per-reader limits and
+    # unique visitors read CloudFront-Viewer-Address, which CloudFront adds only when named.
+    policy = resource(config, "aws_cloudfront_origin_request_policy", "counter_api")
+    headers = checks.first_block(policy, "headers_config")
+    assert checks.literal(headers["header_behavior"]) == "whitelist"
+    forwarded = {checks.literal(h).lower() for h in checks.first_block(headers, "headers")["items"]}
+    assert forwarded == {"cloudfront-viewer-address", "user-agent", "content-type"}  # never host
+    query = checks.first_block(policy, "query_strings_config")
+    assert checks.literal(query["query_string_behavior"]) == "all"  # GET /api/hits?path=
 
 
 def test_security_headers_allow_only_own_content(config):
@@ -181,8 +192,8 @@ def test_api_routes_and_stage(config):
 
 def test_github_roles_trust_only_this_repository(config):
     release = [checks.literal(s) for s in config.locals["github_release_subjects"]]
-    assert release == ["repo:${var.github_repository}:ref:refs/heads/main",
-                       "repo:${var.github_repository}:environment:${var.github_environment}"]
+    # only the environment: a job on main without `environment:` skips its required reviewers
+    assert release == ["repo:${var.github_repository}:environment:${var.github_environment}"]
     assert [checks.literal(s) for s in config.locals["github_pull_request_subjects"]] == ["repo:${var.github_repository}:pull_request"]
     trust = config.data[("aws_iam_policy_document", "github_trust")]["statement"][0]
     conditions = {checks.literal(c["variable"]): (checks.literal(c["test"]), c["values"]) for c in trust["condition"]}
@@ -210,10 +221,18 @@ def test_deploy_role_may_publish_exactly(config):
 
 
 def test_counter_lambda_role_has_exactly_the_handler_actions(config):
-    statement = config.data[("aws_iam_policy_document", "counter_lambda")]["statement"][0]
+    statements = config.data[("aws_iam_policy_document", "counter_lambda")]["statement"]
+    statement = statements[0]
     # record_hit: three UpdateItem; read_counts and a crawler's answer: one BatchGetItem.
     assert {checks.literal(a) for a in statement["actions"]} == {"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}
     assert statement["resources"] == ["${aws_dynamodb_table.counter.arn}"]
+    # the undo of a marker a hit on an unknown page created: DeleteItem of markers only
+    [undo] = [s for s in statements if checks.literal(s["sid"]) == "UndoOwnMarkers"]
+    assert [checks.literal(a) for a in undo["actions"]] == ["dynamodb:DeleteItem"]
+    [condition] = undo["condition"]
+    assert (checks.literal(condition["test"]), checks.literal(condition["variable"])) == (
+        "ForAllValues:StringLike", "dynamodb:LeadingKeys")
+    assert [checks.literal(v) for v in condition["values"]] == ["visitor#*"]
 
 
 def test_apply_role_cannot_delete_the_table(config):
