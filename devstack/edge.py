@@ -230,9 +230,9 @@ class EdgeRequest:
     raw_query: str
     headers: dict[str, str]  # lowercase names
     client_ip: str
-    client_port: int
     read_body: Callable[[], bytes]
     client_gone: Callable[[], bool]
+    client_port: int = 0
 
     @classmethod
     def from_environ(cls, environ: dict) -> "EdgeRequest":
