@@ -19,7 +19,7 @@ import boto3
 import pytest
 
 from counter_lambda import counter
-from shared import counter_table
+from shared import counter_table as table_admin
 from deploy.cli import PublishRequest, run_publish
 from deploy.site import run_build
 from deploy.targets import DEFAULT_REGION
@@ -136,7 +136,7 @@ def counter_table(aws_env, moto_endpoint, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
     monkeypatch.setenv("COUNTER_TABLE", TABLE)
     client = counter_dynamodb_client(moto_endpoint)
-    counter_table.create_table(client, TABLE)
+    table_admin.create_table(client, TABLE)
     yield client
     client.delete_table(TableName=TABLE)
 
@@ -148,7 +148,7 @@ def test_the_home_page_lists_the_most_read_posts_of_the_month_in_order(counter_t
     # The most read keys are not posts of this build: the home page, a post deleted since, a
     # post put back into draft, a page. They must be passed over, not fill the list.
     pages = ["/", "/posts/gone/", "/posts/draft-post/", "/about/", "/posts/p3/", "/posts/p1/", "/posts/p5/", "/posts/p2/"]
-    counter_table.register_pages(counter_table, TABLE, pages)
+    table_admin.register_pages(counter_table, TABLE, pages)
     today = datetime.now(UTC).date()
     traffic = simulate_traffic(counter_table, pages, today - timedelta(days=7), 8, lambda day: 5, table=TABLE)
 
@@ -166,7 +166,7 @@ def test_the_home_page_lists_the_most_read_posts_of_the_month_in_order(counter_t
 
 
 def test_only_the_last_30_days_count_and_unread_posts_are_left_out(counter_table, tmp_path):
-    counter_table.register_pages(counter_table, TABLE, [f"/posts/{slug}/" for slug in POSTS])
+    table_admin.register_pages(counter_table, TABLE, [f"/posts/{slug}/" for slug in POSTS])
     hit(counter_table, "/posts/p6/", 9, days_ago=40)  # last season's favourite
     hit(counter_table, "/posts/p6/", 1)
     hit(counter_table, "/posts/p4/", 3, days_ago=29)  # the window's first day
@@ -181,7 +181,7 @@ def test_only_the_last_30_days_count_and_unread_posts_are_left_out(counter_table
 
 
 def test_the_list_links_to_the_published_addresses(counter_table, tmp_path):
-    counter_table.register_pages(counter_table, TABLE, ["/blog/p1.html"])
+    table_admin.register_pages(counter_table, TABLE, ["/blog/p1.html"])
     hit(counter_table, "/blog/p1.html", 2)
 
     report = build(tmp_path, ON, {"SITEURL": "https://example.org/blog", "ARTICLE_URL": "{slug}.html", "ARTICLE_SAVE_AS": "{slug}.html"})
@@ -191,7 +191,7 @@ def test_the_list_links_to_the_published_addresses(counter_table, tmp_path):
 
 
 def test_an_empty_table_gives_no_list_and_no_warning(counter_table, tmp_path):
-    counter_table.register_pages(counter_table, TABLE, [f"/posts/{slug}/" for slug in POSTS])
+    table_admin.register_pages(counter_table, TABLE, [f"/posts/{slug}/" for slug in POSTS])
 
     report = build(tmp_path, ON)
 
@@ -285,7 +285,7 @@ def test_the_table_comes_from_the_environment_names_publish_and_stats_use():
 def test_the_build_makes_one_scan_which_the_deploy_role_allows(counter_table, monkeypatch, tmp_path):
     import stats.table
 
-    counter_table.register_pages(counter_table, TABLE, ["/", "/posts/p1/"])
+    table_admin.register_pages(counter_table, TABLE, ["/", "/posts/p1/"])
     hit(counter_table, "/posts/p1/", 1)
     calls: list[str] = []
     make_client = stats.table.dynamodb_client
@@ -322,7 +322,7 @@ def test_make_publish_builds_with_the_table_it_publishes_to(
     monkeypatch.setenv("PATH", str(tmp_path))  # no terraform
     s3 = boto3.client("s3", region_name=DEFAULT_REGION, endpoint_url=moto_endpoint)
     s3.create_bucket(Bucket="blog-site")
-    counter_table.register_pages(counter_table, TABLE, ["/posts/p5/", "/posts/p2/"])
+    table_admin.register_pages(counter_table, TABLE, ["/posts/p5/", "/posts/p2/"])
     hit(counter_table, "/posts/p5/", 2)
     hit(counter_table, "/posts/p2/", 3)
     settings = settings_naming_the_manifest("counter-pages.json", blog(tmp_path))  # publishconf.py
