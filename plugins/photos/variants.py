@@ -18,8 +18,9 @@ from pathlib import Path, PurePosixPath
 
 from PIL import ExifTags, Image, ImageOps, features
 
-# Bumped when the encoding below changes what it writes for the same inputs.
-ENCODING_VERSION = 1
+# This file's own bytes are part of every cache key: a change to the encoding below never
+# serves variants the old code made.
+CODE_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 # The format each source suffix is served in beside WebP and AVIF.
 _ORIGINAL_FORMAT = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".webp": "webp"}
 _SUFFIX = {"jpeg": "jpg", "png": "png", "webp": "webp", "avif": "avif"}
@@ -81,7 +82,7 @@ class PhotoCache:
         self.encoded = 0
         settings = {k: options[k] for k in ("widths", "quality", "avif_speed")}
         self._settings = json.dumps(
-            {"settings": settings, "formats": self.formats, "encoders": encoder_versions(), "v": ENCODING_VERSION},
+            {"settings": settings, "formats": self.formats, "encoders": encoder_versions(), "code": CODE_DIGEST},
             sort_keys=True,
         )
         self._digests: dict[Path, str] = {}

@@ -15,7 +15,8 @@ from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 SIZE = (1200, 630)  # Open Graph's recommended size: sharp on a 2x screen, 1.91:1
 MARGIN = 80
-LAYOUT_VERSION = 1  # bumped when the drawing below changes
+# This file's own bytes are part of every card's key: a change to the drawing redraws every card.
+CODE_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 # Debian's fonts-dejavu-core (the Makefile installs it); Pillow finds it by name on the font path.
 FONTS = {"bold": "DejaVuSans-Bold.ttf", "regular": "DejaVuSans.ttf"}
 # The theme's light colours (theme/static/css/main.css), used when its stylesheet cannot be read.
@@ -65,7 +66,7 @@ class CardText:
 def card_key(text: CardText, colours: dict, font_path: str = "") -> str:
     described = json.dumps(
         {"text": text.__dict__, "colours": colours, "fonts": font_identity(font_path),
-         "pillow": Image.__version__, "layout": LAYOUT_VERSION},
+         "pillow": Image.__version__, "code": CODE_DIGEST},
         sort_keys=True,
     )
     return hashlib.sha256(described.encode()).hexdigest()[:32]

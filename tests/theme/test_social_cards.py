@@ -3,6 +3,7 @@ drawn at build, a post's own ``Image:`` wins, and a card is drawn once."""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -86,3 +87,21 @@ def test_a_build_without_an_absolute_siteurl_draws_no_card(tmp_path):
     output = build(blog(tmp_path), tmp_path / "output", tmp_path / "cache", siteurl="")
     assert not (output / "images" / "cards").exists() and not (tmp_path / "cache" / "cards").exists()
     assert "og:image" not in share_tags(output / "posts" / "ferry" / "index.html")
+
+
+def test_without_dejavu_a_card_is_drawn_in_the_font_pillow_ships(monkeypatch):
+    from plugins.social_cards import card
+
+    monkeypatch.setattr(card, "FONTS", {"bold": "NoSuchFont-Bold.ttf", "regular": "NoSuchFont.ttf"})
+    card.font.cache_clear()
+    card.font_identity.cache_clear()
+    try:
+        text = card.CardText("A title long enough to wrap onto a second line of the card", "Harbour Log", "2 April 2026")
+        drawn = card.draw_card(text, card.THEME_COLOURS)
+        with Image.open(io.BytesIO(drawn)) as image:
+            assert (image.format, image.size) == ("PNG", (1200, 630))
+            assert len(image.convert("RGB").getcolors(1200 * 630)) > 8, "text was drawn"
+        assert card.card_key(text, card.THEME_COLOURS) != ""
+    finally:
+        card.font.cache_clear()
+        card.font_identity.cache_clear()
