@@ -59,7 +59,7 @@ POPULAR_POSTS = {
 # variant is encoded once (a cache under CACHE_PATH). All options: plugins/photos/options.py.
 PHOTOS = {
     "enabled": True,
-    "widths": [480, 800, 1200, 1600],
+    "widths": [480, 664, 1000, 1328],
 }
 
 # Each post's picture when its link is shared: a 1200x630 PNG card (title, site name, date, the

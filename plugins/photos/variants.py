@@ -127,7 +127,7 @@ class PhotoCache:
             width, height = oriented_size(source)
             widths, formats = plan(width)
             # A JPEG decodes at 1/2, 1/4 or 1/8 scale when the widest variant allows (libjpeg's
-            # DCT scaling): a 4000 px photo for 1600 px variants decodes at 2000 px, 4x less work.
+            # DCT scaling): a 4000 px photo for 1328 px variants decodes at 2000 px, 4x less work.
             scale = max(widths) / width
             opened.draft("RGB", (math.ceil(opened.width * scale), math.ceil(opened.height * scale)))
             # Orientation first: once EXIF is gone, a portrait phone photo would show on its side.
