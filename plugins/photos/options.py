@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
+from plugins.listed import listed
 from plugins.visitor_counter.keys import merge_options
 
 log = logging.getLogger(__name__)
@@ -70,9 +71,7 @@ def read_options(settings: Mapping) -> dict:
 
 def plugin_active(settings: Mapping) -> bool:
     """Whether a build with ``settings`` runs the plugin, enabled."""
-    plugins = [getattr(p, "__name__", p) for p in settings.get("PLUGINS") or ()]
-    named = any(str(p).split(".")[-1] == PLUGIN_NAME for p in plugins)
-    return named and bool(read_options(settings)["enabled"])
+    return listed(settings, PLUGIN_NAME) and bool(read_options(settings)["enabled"])
 
 
 def is_raster(path: str) -> bool:

@@ -11,6 +11,8 @@ from urllib.parse import unquote, urlsplit
 from jinja2 import pass_context
 from markupsafe import Markup
 
+from plugins.listed import listed
+
 from .markup import ImageTag, display_width, picture, rewrite
 from .options import is_raster, read_options
 from .variants import Photo, PhotoCache, original_format_of, oriented_size, write_atomically
@@ -124,16 +126,18 @@ _build: PhotoBuild | None = None
 
 def start_build(pelican) -> None:
     global _build
-    _build = PhotoBuild(pelican.settings)
+    _build = PhotoBuild(pelican.settings) if listed(pelican.settings, __package__) else None
 
 
 def expose_to_templates(generator) -> None:
     build = _build
+    if build is None:
+        return
 
     @pass_context
     def responsive_images(context, html):
         """Local photos in ``html`` as <picture> elements; anything else unchanged."""
-        if build is None or not build.enabled or not html:
+        if not build.enabled or not html:
             return html
         return Markup(build.responsive(str(html), context))
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from plugins.listed import listed
 from plugins.photos.variants import write_atomically
 from plugins.visitor_counter.keys import merge_options
 
@@ -65,7 +66,7 @@ _build: CardBuild | None = None
 
 def start_build(pelican) -> None:
     global _build
-    _build = CardBuild(pelican.settings)
+    _build = CardBuild(pelican.settings) if listed(pelican.settings, __package__) else None
 
 
 def attach_cards(generator) -> None:

@@ -233,3 +233,22 @@ def test_a_bad_option_warns_and_falls_back(caplog):
     assert options["widths"] == DEFAULTS["widths"] and options["quality"] == DEFAULTS["quality"]
     assert options["sizes"] == "50vw"
     assert "PHOTOS['widths'] must be a non-empty list" in caplog.text and "unknown option 'colour'" in caplog.text
+
+
+def test_a_later_build_without_the_plugin_leaves_images_as_written(tmp_path):
+    """Pelican keeps a plugin's handlers connected for the process: a build that no longer lists
+    the plugin (make serve after PLUGINS changed, the tests) must not run them."""
+    from pelicanconf import PLUGINS
+
+    content = write_blog(tmp_path / "content", {
+        "posts/shape.md": "Title: Shape\nDate: 2026-03-02 09:00\nSlug: shape\n\n![Shape]({static}/images/shape.png)\n",
+        "images/shape.png": png_bytes(120, 80),
+    })
+    build(content, tmp_path / "with", tmp_path / "cache")
+    without = build_site("pelicanconf.py", tmp_path / "without", {
+        "CACHE_PATH": str(tmp_path / "cache"), "SITEURL": SITEURL,
+        "PLUGINS": [p for p in PLUGINS if p != "photos"],
+    }, content)
+    (image,) = page_images(without / "posts" / "shape" / "index.html").images
+    assert image == {"src": f"{SITEURL}/images/shape.png", "alt": "Shape"}
+    assert (without / "images" / "shape.png").read_bytes() == (content / "images" / "shape.png").read_bytes()
