@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 
 from botocore.client import BaseClient
+from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.counter_table import register_pages, restore_pages, retire_pages
 
@@ -28,13 +29,26 @@ def manifest_keys(data: bytes | None) -> list[str]:
     return [key for key in keys if isinstance(key, str)] if isinstance(keys, list) else []
 
 
+def table_identity(dynamodb: BaseClient, table: str) -> str | None:
+    """The table as one table, not one name: its name and creation time. A table deleted and
+    created again (a restore, an apply that replaced it) has the same name and another
+    creation time. None when DynamoDB does not say (then the pages are registered again)."""
+    try:
+        created = dynamodb.describe_table(TableName=table)["Table"]["CreationDateTime"]
+    except (BotoCoreError, ClientError, KeyError):
+        return None
+    return f"{table} created {created.isoformat()}"
+
+
 @dataclass
 class PageChanges:
-    """The page keys of the site once the run is done, and which of them are new or gone."""
+    """The page keys of the site once the run is done, and which of them are new or gone;
+    ``table`` is the identity (:func:`table_identity`) of the table they bring in line."""
 
     keys: list[str] = field(default_factory=list)
     appearing: list[str] = field(default_factory=list)
     going: list[str] = field(default_factory=list)
+    table: str | None = None
 
     @classmethod
     def between(cls, before: list[str], after: list[str]) -> "PageChanges":

@@ -34,7 +34,7 @@ from .diff import (
 from .history import EntryKind, HistoryEntry, new_entry_id, unfinished_publish
 from .lock import operator_name
 from .objects import LocalFile, RemoteObject
-from .pages import PageChanges, manifest_keys
+from .pages import PageChanges, manifest_keys, table_identity
 from .remote import (
     MULTIPART_THRESHOLD,
     Clients,
@@ -251,8 +251,14 @@ def _page_changes(run: Publisher, survey: _Survey) -> PageChanges | None:
         return None
     listed = survey.remote.get(manifest)
     written = any(a.key == manifest for a in survey.plan.writes)
-    if listed is not None and not written and survey.state.pages_followed == (listed.etag, table):
-        return PageChanges()
+    identity = table_identity(run.clients.dynamodb, table)
+    followed = survey.state.pages_followed
+    if listed is not None and not written and identity and followed == (listed.etag, identity):
+        return PageChanges(table=identity)
+    if followed is not None and followed[1] != identity and followed[1].startswith(f"{table} created "):
+        run.summary.notes.append(
+            f"{table} is not the table the last publish registered pages in (rebuilt or restored): every page registered again"
+        )
     after = manifest_keys(local[manifest].path.read_bytes())
     if listed is None:
         before: list[str] = []
@@ -261,7 +267,9 @@ def _page_changes(run: Publisher, survey: _Survey) -> PageChanges | None:
             before = manifest_keys(read_object(run.s3, run.bucket, manifest))
     else:
         before = after
-    return PageChanges.between(before, after)
+    changes = PageChanges.between(before, after)
+    changes.table = identity
+    return changes
 
 
 def _summarise_dry_run(run: Publisher, survey: _Survey, pages: PageChanges | None) -> None:
@@ -334,9 +342,9 @@ def _note_publish(run: Publisher, survey: _Survey) -> HistoryEntry:
 
 def _note_pages_followed(run: Publisher, state: PublishState, pages: PageChanges | None) -> None:
     """The table now follows the manifest the bucket holds (once pages were followed)."""
-    table, manifest = run.target.table, run.manifest
-    if table and pages is not None and manifest in state.objects:
-        state.pages_followed = (state.objects[manifest].etag, table)
+    manifest = run.manifest
+    if pages is not None and pages.table and manifest in state.objects:
+        state.pages_followed = (state.objects[manifest].etag, pages.table)
 
 
 def _follow_pages_and_write(run: Publisher, pages: PageChanges | None, plan: Plan, state: PublishState) -> None:

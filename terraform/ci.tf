@@ -65,7 +65,8 @@ locals {
     # make rollback: read and copy back the earlier versions publish recorded (HeadObject, CopyObject with a VersionId).
     { sid = "RollBackSite", actions = ["s3:GetObjectVersion"], resources = ["${local.site_bucket_arn}/*"], conditions = [] },
     { sid = "Invalidate", actions = ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"], resources = [aws_cloudfront_distribution.site.arn], conditions = [] },
-    { sid = "RegisterPages", actions = ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"], resources = [aws_dynamodb_table.counter.arn], conditions = [] },
+    # DescribeTable: the table's creation time tells publish a rebuilt table from the one it registered pages in.
+    { sid = "RegisterPages", actions = ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DescribeTable"], resources = [aws_dynamodb_table.counter.arn], conditions = [] },
     # The build's "Most read this month" list (plugins/popular_posts): make stats' one read-only Scan.
     { sid = "RankPopularPosts", actions = ["dynamodb:Scan"], resources = [aws_dynamodb_table.counter.arn], conditions = [] },
   ]

@@ -43,7 +43,8 @@ def test_an_edit_that_keeps_the_same_pages_asks_the_table_nothing(stack, counter
     edited = stack.publish(table=TABLE)
 
     assert edited.uploaded == 1 and edited.pages_registered == 0
-    assert not [operation for operation in edited.requests if operation.startswith("Batch")]
+    # one look at which table it is (its creation time), no key read or written
+    assert [op for op in edited.requests if op.startswith(("Batch", "Describe"))] == ["DescribeTable"]
     # A key deleted from the table behind publish's back comes back with the next change of pages.
     counter_table.delete_item(TableName=TABLE, Key={"pk": {"S": page_pk("/posts/alpha/")}})
     (stack.site / "counter-pages.json").write_text(
@@ -51,6 +52,27 @@ def test_an_edit_that_keeps_the_same_pages_asks_the_table_nothing(stack, counter
     )
     assert stack.publish(table=TABLE).pages_registered == 2
     assert {page_pk("/posts/alpha/"), page_pk("/posts/delta/")} <= registered_keys(counter_table)
+
+
+def test_a_rebuilt_table_gets_every_page_registered_again(stack, counter_table):
+    assert stack.publish(table=TABLE).pages_registered == 4
+    # the table deleted and created again (a restore, an apply that replaced it), same name
+    counter_table.delete_table(TableName=TABLE)
+    create_table(counter_table, TABLE)
+
+    again = stack.publish(table=TABLE)
+
+    assert again.pages_registered == 4
+    assert again.notes == [
+        f"{TABLE} is not the table the last publish registered pages in (rebuilt or restored): "
+        "every page registered again"
+    ]
+    assert len(registered_keys(counter_table)) == 4
+    edit(stack.site, "posts/alpha/index.html", "first", "1st")
+    assert stack.publish(table=TABLE).pages_registered == 0  # in line with the new table now
+    edit(stack.site, "posts/alpha/index.html", "1st", "first!")
+    follow_up = stack.publish(table=TABLE)
+    assert (follow_up.pages_registered, follow_up.notes) == (0, [])
 
 
 def test_registration_is_skipped_and_said_without_a_table_or_a_manifest(stack, counter_table):
