@@ -1,5 +1,6 @@
-"""Lighthouse scores of the built theme: home, a post, a tag page, the archives and a post of 8
-photos, mobile and desktop presets, the four categories. The anchor is the issue's bar: 100 in every cell.
+"""Lighthouse scores of the built theme: home, a post, a tag page, the archives, a post of 8
+photos and the search page with a query, mobile and desktop presets, the four categories. The
+anchor is the issue's bar: 100 in every cell.
 
 Needs the lighthouse npm package outside the repo (``npm install --prefix DIR lighthouse@12.2.3``)
 and a Chromium. The site is built as published (absolute SITEURL = the local server), served
@@ -23,7 +24,8 @@ from pathlib import Path
 from bench.photos import SLUG as PHOTO_SLUG
 from bench.static_site import serve_site
 
-PAGES = {"home": "/", "post": None, "tag": None, "archives": "/archives/", "photos": None}
+# The search page with a query: the results render after Pagefind's engine and index load.
+PAGES = {"home": "/", "post": None, "tag": None, "archives": "/archives/", "photos": None, "search": "/search/?q=diagram"}
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu"
 
@@ -69,11 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lighthouse", default="lighthouse", help="path of the lighthouse CLI")
     parser.add_argument("--reports", type=Path, default=Path("test-artifacts/lighthouse"))
+    parser.add_argument("--only", nargs="+", choices=sorted(PAGES), help="these pages only (default: all)")
     args = parser.parse_args(argv)
     args.reports.mkdir(parents=True, exist_ok=True)
     port = free_port()
     site_url = f"http://127.0.0.1:{port}"
     pages = dict(PAGES, post="/posts/diagram-and-code/", tag="/tags/aws/", photos=f"/posts/{PHOTO_SLUG}/")
+    pages = {name: path for name, path in pages.items() if not args.only or name in args.only}
     below_bar = 0
     with tempfile.TemporaryDirectory() as scratch:
         output = build_fixture_site(Path(scratch), site_url)

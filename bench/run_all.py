@@ -23,14 +23,14 @@ from types import ModuleType
 
 from bench import (
     cold_start, counter_history, counter_hot_path, photos, plugin_overhead, publish_vs_sync, rollback_vs_publish,
-    widget_budget, writing_loop,
+    search_bytes, widget_budget, writing_loop,
 )
 from bench.table import Row, markdown_table
 
 # In the order of the issue's list of benchmarks.
 BENCHMARKS: list[ModuleType] = [
     plugin_overhead, publish_vs_sync, counter_hot_path, counter_history, cold_start, widget_budget, writing_loop,
-    rollback_vs_publish, photos,
+    rollback_vs_publish, photos, search_bytes,
 ]
 RESULTS = Path(__file__).with_name("results.md")
 
@@ -81,6 +81,10 @@ ANCHORS = """\
 - **Photos**: the same post of 4000x3000 phone JPEGs built with `PHOTOS = {"enabled": False}`:
   for bytes, the originals a Chromium fetches at the same size scrolled to the end; for build
   time, the CPU time of that build in a fresh interpreter (`bench/photos.py`).
+- **Search**: for bytes, the issue's goals (150 KiB for the first query, 10 KiB for each next
+  one), counted in Chromium from the first key typed on `/search/`, JavaScript and JSON gzipped
+  as CloudFront sends them; for build time, the same build with `SITE_SEARCH = {"enabled":
+  False}`, CPU time in a fresh interpreter, Pagefind's process included (`bench/search_bytes.py`).
 """
 
 

@@ -24,6 +24,7 @@ from bench import (
     publish_vs_sync,
     rollback_vs_publish,
     run_all,
+    search_bytes,
     widget_budget,
     writing_loop,
 )
@@ -40,6 +41,7 @@ TINY = {
     writing_loop: {"posts": 4, "rounds": 1},
     rollback_vs_publish: {"posts": 4, "rounds": 1, "rtt_ms": 0},
     photos: {"photos": 1, "runs": 1},
+    search_bytes: {"posts": 6},
 }
 # The table's rows, in order: one per figure the issue asks for.
 EXPECTED_FIGURES = [
@@ -76,6 +78,11 @@ EXPECTED_FIGURES = [
     "Photos: image bytes of a post with 1 photo, laptop",
     "Photos: build CPU time, first build with 1 new photo",
     "Photos: build CPU time, rebuild with nothing changed",
+    "Search, first query (6 posts, ",
+    "Search, next query: refined (",
+    "Search, next query: a new word (",
+    "Search index as published (6 posts)",
+    "Build CPU time with search (6 posts)",
 ]
 
 
@@ -177,6 +184,13 @@ def test_photos_send_a_phone_fewer_bytes_than_the_original(outcomes):
     phone = row(outcomes, "Photos: image bytes of a post with 1 photo, phone")
     assert 0 < phone.ratio < 0.5, phone
     assert "(1 image)" in phone.ours
+
+
+@runs_every_benchmark
+def test_the_first_search_fetches_the_engine_and_the_index(outcomes):
+    first = row(outcomes, "Search, first query")
+    assert first.passed and first.ratio > 0.5, first  # the engine and its WebAssembly alone are 83 KiB
+    assert " in " in row(outcomes, "Search index as published").ours
 
 
 @runs_every_benchmark
