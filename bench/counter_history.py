@@ -23,8 +23,8 @@ from bench.cli import run_alone
 from bench.moto_server import CountingMotoServer
 from bench.table import Row
 from counter_lambda import counter
-from shared import counter_table
 from deploy.environment import patched_environ
+from shared import counter_schema, counter_table
 from stats.cli import StatsRequest, run_stats
 
 QUICK = {"days": 400, "pages": 200}
@@ -49,19 +49,19 @@ def _busy(item: dict) -> dict:
 def _history_items(pages: int, today: date) -> list[dict]:
     """``pages`` page items and the site item with HISTORY_DAYS days of views each."""
     items = []
-    site: dict = {"pk": {"S": counter.SITE_PK}}
+    site: dict = {"pk": {"S": counter_schema.SITE_PK}}
     for number in range(pages):
-        item: dict = {"pk": {"S": counter.page_pk(f"/posts/post-{number:05d}/")}}
+        item: dict = {"pk": {"S": counter_schema.page_pk(f"/posts/post-{number:05d}/")}}
         total = 0
         for offset in range(HISTORY_DAYS):
             day = today - timedelta(days=offset)
             views = (number * 7 + offset * 13) % 50
             total += views
-            item[counter.day_attribute(day)] = {"N": str(views)}
-            for name in (counter.month_attribute(day), counter.year_attribute(day)):
+            item[counter_schema.day_attribute(day)] = {"N": str(views)}
+            for name in (counter_schema.month_attribute(day), counter_schema.year_attribute(day)):
                 item[name] = {"N": str(int(item.get(name, {"N": "0"})["N"]) + views)}
-            site[counter.day_attribute(day)] = {"N": str(int(site.get(counter.day_attribute(day), {"N": "0"})["N"]) + views)}
-            site[counter.unique_attribute(day)] = {"N": str(pages // 3)}
+            site[counter_schema.day_attribute(day)] = {"N": str(int(site.get(counter_schema.day_attribute(day), {"N": "0"})["N"]) + views)}
+            site[counter_schema.unique_attribute(day)] = {"N": str(pages // 3)}
         item["views"] = {"N": str(total)}
         items.append(item)
     return items + [site]
@@ -75,7 +75,7 @@ def run(days: int, pages: int) -> list[Row]:
         counter_table.register_pages(client, TABLE, [LONG_PAGE])
         with moto.measure() as traffic:
             _simulate(client, days)
-        items = {pk: item for pk, item in _items(client).items() if not pk.startswith(counter.VISITOR_PREFIX)}
+        items = {pk: item for pk, item in _items(client).items() if not pk.startswith(counter_schema.VISITOR_PREFIX)}
         sizes = {pk: counter_table.item_size(item) for pk, item in items.items()}
         busy_sizes = {pk: counter_table.item_size(_busy(item)) for pk, item in items.items()}
 

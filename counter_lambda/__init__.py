@@ -1,3 +1,4 @@
 """The visitor-counter Lambda: ``handler`` (API Gateway) over ``counter`` (DynamoDB) and
-``pagekey`` (the shared page-key normaliser). Importing the package imports nothing else, so
-the Pelican plugin can use ``shared.pagekey`` without boto3."""
+``visitors``, on the shared floor's page keys and table layout (``shared.pagekey``,
+``shared.counter_schema``). The Lambda's zip holds this package and ``shared``, whole
+(terraform/counter.tf). Importing the package imports nothing else."""

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from botocore.client import BaseClient
 
-from counter_lambda.counter import StoreUnavailable
+from shared.counter_schema import StoreUnavailable
 from shared.pagekey import PageKeyError
 
 from .diff import DEFAULT_INVALIDATION_THRESHOLD, Action, Plan, url_paths

@@ -26,7 +26,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from counter_lambda.counter import StoreUnavailable
+from shared.counter_schema import StoreUnavailable
 
 from .headers import Headers, headers_for
 from .history import HistoryEntry, history_from_json

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from counter_lambda.counter import (
+from shared.counter_schema import (
     HASH_KEY,
     TTL_ATTRIBUTE,
     VIEWS,

@@ -1,6 +1,6 @@
 """The counter table's items as history, and the report the author reads: pure, no AWS.
 
-An item's history attributes are described in :mod:`counter_lambda.counter`: ``d<YYYYMMDD>``
+An item's history attributes are described in :mod:`shared.counter_schema`: ``d<YYYYMMDD>``
 views of a day, ``u<YYYYMMDD>`` unique visitors of a day (site item only), ``m<YYYYMM>``
 views of a month, ``y<YYYY>`` views of a year, ``views`` all time. Days that outlived the
 window (an item with no hit for a week when they left it) are ignored: their views are in
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from counter_lambda.counter import (
+from shared.counter_schema import (
     DAY_PREFIX,
     DAY_WINDOW,
     HASH_KEY,

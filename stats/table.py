@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from counter_lambda.counter import HASH_KEY, PAGE_PREFIX, SITE_PK
+from shared.counter_schema import HASH_KEY, PAGE_PREFIX, SITE_PK
 from shared.counter_table import RETIRED_PREFIX
 
 # Fail within seconds when the table cannot be reached: one retry, short connect timeout.

@@ -44,23 +44,23 @@ resource "random_password" "visitor_hash" {
   special = false
 }
 
-# Only the package's Python files, under counter_lambda/ so `counter_lambda.handler` imports.
+# The zip holds two packages whole, their Python files at their paths from the project root
+# (so `counter_lambda.handler` imports): counter_lambda (what a hit runs) and the shared floor
+# it stands on (page keys, the table's layout); nothing is left out by name, only __pycache__.
 # Source blocks get a fixed timestamp and mode, so the hash changes only when the code does.
-# What a hit never runs stays out: tables.py (table administration, for publish) and any
-# __pycache__. `excludes` filters source_dir only, not source blocks, so the fileset is filtered.
 data "archive_file" "counter_lambda" {
   type        = "zip"
   output_path = "${path.module}/.build/counter_lambda.zip"
 
   dynamic "source" {
     for_each = [
-      for file in fileset("${path.module}/../counter_lambda", "**/*.py") : file
-      if file != "tables.py" && !can(regex("(^|/)__pycache__/", file))
+      for file in fileset("${path.module}/..", "{counter_lambda,shared}/**/*.py") : file
+      if !can(regex("(^|/)__pycache__/", file))
     ]
 
     content {
-      content  = file("${path.module}/../counter_lambda/${source.value}")
-      filename = "counter_lambda/${source.value}"
+      content  = file("${path.module}/../${source.value}")
+      filename = source.value
     }
   }
 }

@@ -8,7 +8,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from counter_lambda import counter
-from shared import counter_table
+from shared import counter_schema, counter_table
 from shared.pagekey import PageKeyError
 from counter_lambda.visitors import daily_salt, visitor_hash
 from tests.counter.helpers import (
@@ -153,9 +153,9 @@ def test_register_pages_gives_up_when_dynamodb_never_catches_up(counter_client):
         "before-call.dynamodb.BatchWriteItem", always_unprocessed
     )
     pauses = []
-    with pytest.raises(counter.StoreUnavailable):
+    with pytest.raises(counter_schema.StoreUnavailable):
         counter_table.register_pages(counter_client, COUNTER_TABLE, ["/a/"], sleep=pauses.append)
-    assert pauses == sorted(pauses) and len(pauses) == counter.BATCH_ATTEMPTS - 1
+    assert pauses == sorted(pauses) and len(pauses) == counter_schema.BATCH_ATTEMPTS - 1
     assert counter_table_items(counter_client) == {}
 
 

@@ -92,26 +92,32 @@ def test_lambda_runs_the_counter_package_as_specified(config):
 
 def archive_like_terraform(config: checks.Config, destination: Path) -> Path:
     """Builds the zip the archive_file data source describes: each `source` block's filename
-    pattern applied to the fileset it iterates."""
+    pattern applied to the fileset it iterates (a `{a,b}` alternative is each of them)."""
     archive = config.data[("archive_file", "counter_lambda")]
     dynamic = checks.dynamic_blocks(archive)["source"][0]
     pattern = re.search(r'fileset\("\$\{path\.module\}/([^"]+)", "([^"]+)"\)',
                         archive["dynamic"][0]['"source"']["for_each"])
     assert pattern, "archive_file no longer iterates fileset(path.module/..., pattern)"
     source_dir = (TERRAFORM / pattern.group(1)).resolve()
+    alternatives = re.fullmatch(r"\{([^}]*)\}(.*)", pattern.group(2))
+    globs = [name + alternatives.group(2) for name in alternatives.group(1).split(",")] if alternatives else [pattern.group(2)]
     name_template = checks.literal(dynamic["filename"])
     with zipfile.ZipFile(destination, "w") as zipped:
-        for path in sorted(source_dir.glob(pattern.group(2).replace("**/", "**/"))):
+        for path in sorted({path for glob in globs for path in source_dir.glob(glob)}):
             relative = path.relative_to(source_dir).as_posix()
-            zipped.write(path, name_template.replace("${source.value}", relative))
+            if "__pycache__" not in relative:
+                zipped.write(path, name_template.replace("${source.value}", relative))
     return destination
 
 
-def test_lambda_zip_imports_the_handler_from_the_zip_alone(config, tmp_path):
+def test_lambda_zip_is_the_lambda_package_and_the_shared_floor(config, tmp_path):
     bundle = archive_like_terraform(config, tmp_path / "counter_lambda.zip")
     names = zipfile.ZipFile(bundle).namelist()
-    assert "counter_lambda/handler.py" in names
-    assert all(name.startswith("counter_lambda/") and name.endswith(".py") for name in names)
+    packages = {name.split("/")[0] for name in names}
+    assert packages == {"counter_lambda", "shared"} and all(name.endswith(".py") for name in names)
+    on_disk = {path.relative_to(REPO).as_posix() for package in packages for path in (REPO / package).rglob("*.py")
+               if "__pycache__" not in path.parts}
+    assert set(names) == on_disk, "the zip is the two packages whole"
     handler = checks.literal(resource(config, "aws_lambda_function", "counter")["handler"])
     module, function = handler.rsplit(".", 1)
     # The zip first on the path, run from an empty folder: only the zip, the standard library
