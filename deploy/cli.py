@@ -17,9 +17,15 @@ from .remote import AWS_ERRORS, Clients, PublishError, describe_error, read_hist
 from .rollback import RollbackOptions, RollbackSummary, rollback
 from .site import page_manifest_name
 from .targets import PROJECT_ROOT, TargetError, Targets, resolve_targets
-from .wording import counted
+from .wording import counted, terminal_safe
 
 PUBLISH_SETTINGS = "publishconf.py"
+
+
+def _say(line: str, file=None) -> None:
+    """Print one line for people: names read from the bucket (a lock holder, keys, who
+    published) reach the terminal with their control characters escaped."""
+    print(terminal_safe(line), file=file or sys.stdout)
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ def run_publish(request: PublishRequest) -> int:
             endpoint_url=targets.endpoint_url,
             region=targets.region,
             options=_with_page_manifest(request),
-            echo=print,
+            echo=_say,
             site_url=targets.site_url,
         )
 
@@ -100,7 +106,7 @@ def run_rollback(request: RollbackRequest) -> int:
             endpoint_url=targets.endpoint_url,
             region=targets.region,
             options=_with_page_manifest(request),
-            echo=print,
+            echo=_say,
             site_url=targets.site_url,
         )
 
@@ -113,13 +119,13 @@ def _report(run: Callable[[], PublishSummary | RollbackSummary]) -> int:
     try:
         summary = run()
     except (TargetError, PublishError, PlanRefused, RollbackRefused) as error:
-        print(f"error: {error}", file=sys.stderr)
+        _say(f"error: {error}", file=sys.stderr)
         return 1
     except AWS_ERRORS as error:  # before the first request: a profile, an endpoint
-        print(f"error: {describe_error(error)}", file=sys.stderr)
+        _say(f"error: {describe_error(error)}", file=sys.stderr)
         return 1
-    print(summary.where())
-    print(summary.line())
+    _say(summary.where())
+    _say(summary.line())
     return 0
 
 
@@ -133,10 +139,10 @@ def run_history(bucket: str | None = None, endpoint_url: str | None = None, limi
         except AWS_ERRORS as error:
             raise PublishError(describe_error(error, targets.bucket)) from error
     except (TargetError, PublishError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        _say(f"error: {error}", file=sys.stderr)
         return 1
     for line in history_lines(history, limit):
-        print(line)
+        _say(line)
     return 0
 
 
@@ -180,7 +186,7 @@ def _build(settings_file: str | Path, targets: Targets, output: Path) -> None:
     ):
         report = check_site(settings_file, output, overrides={"SITEURL": site_url.rstrip("/")})
     for line in report_lines(report.problems):  # errors first, then the warnings
-        print(line, file=sys.stderr)
+        _say(line, file=sys.stderr)
     if not report.ok:
         count = len(report.errors)
         raise PublishError(

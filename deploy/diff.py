@@ -110,28 +110,61 @@ def _small_file_digests(path: str) -> tuple[str, str]:
 _READ_AT_ONCE = 1 << 20  # smaller files are read in one call (nearly every file of a site)
 
 
+# Published although their names start with a dot: RFC 8615's well-known URIs.
+_PUBLIC_DOT_FOLDERS = (".well-known/",)
+
+
+def _unpublishable(key: str) -> str | None:
+    """Why a file (or a folder, ending in ``/``) of the output must not be published, or None."""
+    if key in BOOKKEEPING_KEYS:
+        return "is a name publish keeps for its own records in the bucket"
+    if any(part.startswith(".") for part in key.split("/")) and not key.startswith(_PUBLIC_DOT_FOLDERS):
+        return "is hidden (a dotfile such as .env or .git/ is never published)"
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return "has a name that is not UTF-8, which S3 cannot store"
+    return None
+
+
 def walk_local(output_dir: str | os.PathLike) -> dict[str, LocalFile]:
     """Every file under ``output_dir`` keyed by its slash-path, with digests and headers.
-    Folders linked to are not followed (as ``os.walk``); files linked to are read."""
+    Folders linked to are not followed (as ``os.walk``); files linked to are read. A name that
+    must not be published (:func:`_unpublishable`) refuses the whole walk in one line."""
     root = Path(output_dir)
+    if not root.is_dir():
+        missing = "is a file, not a folder" if root.exists() else "does not exist"
+        raise PlanRefused(f"{os.fspath(root)} {missing}: nothing to publish (build first, or pass the output folder)")
     files: dict[str, LocalFile] = {}
+    refused: list[tuple[str, str]] = []
     folders = [(os.fspath(root), "")]
     while folders:
         folder, prefix = folders.pop()
         with os.scandir(folder) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
-                    folders.append((entry.path, f"{prefix}{entry.name}/"))
+                    if (reason := _unpublishable(f"{prefix}{entry.name}/")) is not None:
+                        refused.append((f"{prefix}{entry.name}/", reason))
+                    else:
+                        folders.append((entry.path, f"{prefix}{entry.name}/"))
                     continue
                 if not entry.is_file():
                     continue
                 key = prefix + entry.name
-                if key in BOOKKEEPING_KEYS:
+                if (reason := _unpublishable(key)) is not None:
+                    refused.append((key, reason))
                     continue
                 size = entry.stat().st_size
                 path = Path(entry.path)
                 md5, sha256 = _small_file_digests(entry.path) if size < _READ_AT_ONCE else file_digests(path)
                 files[key] = LocalFile(key, path, size, md5, sha256, headers_for(key, (md5, sha256)))
+    if refused:
+        key, reason = sorted(refused)[0]
+        others = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+        shown = os.fsencode(key).decode("utf-8", "backslashreplace")
+        raise PlanRefused(
+            f"{os.fspath(root)}/{shown} {reason}{others}: remove it from the output folder; nothing was uploaded"
+        )
     return dict(sorted(files.items()))
 
 

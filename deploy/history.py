@@ -70,14 +70,17 @@ class HistoryEntry:
         replaced = raw.get("replaced")
         if not all(isinstance(value, str) and value for value in texts):
             return None
-        if raw.get("kind") not in set(EntryKind) or not isinstance(raw.get("done"), bool):
+        kind = raw.get("kind")
+        if not isinstance(kind, str) or kind not in {k.value for k in EntryKind}:
+            return None
+        if not isinstance(raw.get("done"), bool):
             return None
         if not isinstance(replaced, dict) or not all(
             key and (version is None or isinstance(version, str)) for key, version in replaced.items()
         ):
             return None
         entry_id, at, by, site = texts
-        return cls(entry_id, EntryKind(raw["kind"]), at, by, site, raw["done"], dict(replaced))
+        return cls(entry_id, EntryKind(kind), at, by, site, raw["done"], dict(replaced))
 
 
 
@@ -91,7 +94,7 @@ def history_from_json(data: bytes) -> list[HistoryEntry]:
     history moved into the publish state keep it)."""
     try:
         document = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
         return []
     return history_from_entries(document.get("entries") if isinstance(document, dict) else None)
 

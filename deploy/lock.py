@@ -28,6 +28,9 @@ from .objects import LOCK_KEY, unquoted_etag
 from .remote import PublishError
 
 DEFAULT_LOCK_TTL_SECONDS = 15 * 60
+# A lock read from the bucket is trusted for at most a day, whatever it claims: a damaged or
+# hostile ttl (1e20 seconds) would otherwise hold publish forever, or overflow the clock maths.
+MAX_LOCK_TTL_SECONDS = 24 * 3600
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 
 
@@ -117,8 +120,8 @@ class PublishLock:
         try:
             document = json.loads(body)
             holder, operation = str(document["holder"]), str(document["operation"])
-            ttl = int(document["ttl_seconds"])
-        except (ValueError, KeyError, TypeError):
+            ttl = min(max(int(document["ttl_seconds"]), 0), MAX_LOCK_TTL_SECONDS)
+        except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
             holder, operation, ttl = "an unreadable lock", "unknown", self.ttl
         since = response["LastModified"]
         expires = since + timedelta(seconds=ttl)

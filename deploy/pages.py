@@ -24,7 +24,7 @@ def manifest_keys(data: bytes | None) -> list[str]:
         return []
     try:
         keys = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
     return [key for key in keys if isinstance(key, str)] if isinstance(keys, list) else []
 

@@ -121,7 +121,7 @@ class PublishState:
         """The state in ``data``, keeping every part that is valid (see the module docstring)."""
         try:
             document = json.loads(data)
-        except ValueError:  # not JSON, or not UTF-8
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
             return cls()
         if not isinstance(document, dict) or document.get("version", STATE_VERSION) != STATE_VERSION:
             return cls()
