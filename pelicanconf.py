@@ -32,6 +32,8 @@ PLUGINS = [
     "visitor_counter", "post_neighbors", "menu_pages", "sitemap_xml", "popular_posts",
     # The author's content as written: TeX as MathML, notebooks, inline styles and scripts as files.
     "math_mathml", "notebooks", "inline_assets",
+    # Summaries of whole elements, or up to the post's <!-- more -->.
+    "summaries",
     # Photos as resized, metadata-free variants; a share card per post.
     "photos", "social_cards",
     # Last: the search index reads the HTML as the other plugins leave it.

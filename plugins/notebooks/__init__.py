@@ -32,7 +32,7 @@ def add_markdown_extension(pelican) -> None:
     configs = dict(markdown.get("extension_configs") or {})
     folder = os.path.join(settings["PATH"], settings.get("NOTEBOOK_DIR") or "notebooks")
     cell_markdown = {**markdown, "extension_configs": {k: v for k, v in configs.items() if k != EMBED}}
-    configs[EMBED] = {"notebook_dir": folder, "markdown": cell_markdown}
+    configs[EMBED] = {"notebook_dir": folder, "content_dir": settings["PATH"], "markdown": cell_markdown}
     markdown["extension_configs"] = configs
     settings["MARKDOWN"] = markdown
     # The embedded notebooks are not posts of their own.

@@ -1,6 +1,6 @@
 """A Python-Markdown extension: ``{% notebook name.ipynb [cells[2:5]] %}`` on a line of its own
-embeds the notebook (from NOTEBOOK_DIR under the content folder), as liquid_tags and
-pelican-jupyter spell it."""
+embeds the notebook, as liquid_tags and pelican-jupyter spell it. The name is looked up under
+NOTEBOOK_DIR, then under the content folder (blogs wrote it either way)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ TAG = re.compile(r"^\s*\{%\s*notebook\s+(?P<name>\S+)(?:\s+cells\[(?P<start>-?\d
 
 
 class NotebookEmbed(Preprocessor):
-    def __init__(self, md, folder: Path, markdown_settings: dict):
+    def __init__(self, md, folders: list[Path], markdown_settings: dict):
         super().__init__(md)
-        self.folder = folder
+        self.folders = folders
         self.markdown_settings = markdown_settings
 
     def run(self, lines):
@@ -32,11 +32,11 @@ class NotebookEmbed(Preprocessor):
             if not found:
                 out.append(line)
                 continue
-            path = self.folder / found["name"]
+            path = next((folder / found["name"] for folder in self.folders if (folder / found["name"]).is_file()), None)
             try:
-                notebook = nbformat.read(path, as_version=4)
+                notebook = nbformat.read(path or self.folders[0] / found["name"], as_version=4)
             except (OSError, ValueError) as error:
-                log.error("notebook %s cannot be read (NOTEBOOK_DIR is %s): %s", found["name"], self.folder, error)
+                log.error("notebook %s cannot be read (looked in %s): %s", found["name"], ", ".join(map(str, self.folders)), error)
                 out.append(line)
                 continue
             cells = slice(int(found["start"]) if found["start"] else None, int(found["end"]) if found["end"] else None)
@@ -49,14 +49,15 @@ class NotebookEmbedExtension(Extension):
     def __init__(self, **kwargs):
         self.config = {
             "notebook_dir": ["notebooks", "folder of the notebooks, absolute or under the working folder"],
+            "content_dir": ["content", "the content folder, where a name is looked up second"],
             "markdown": [{}, "the site's MARKDOWN settings, for the notebooks' Markdown cells"],
         }
         super().__init__(**kwargs)
 
     def extendMarkdown(self, md):
-        folder = Path(self.getConfig("notebook_dir"))
+        folders = [Path(self.getConfig("notebook_dir")), Path(self.getConfig("content_dir"))]
         # After fenced code blocks are stashed (25: a tag inside code stays text), before raw HTML (20).
-        md.preprocessors.register(NotebookEmbed(md, folder, self.getConfig("markdown")), "notebook_embed", 22)
+        md.preprocessors.register(NotebookEmbed(md, folders, self.getConfig("markdown")), "notebook_embed", 22)
 
 
 def makeExtension(**kwargs):  # noqa: N802 - the name Python-Markdown looks up
