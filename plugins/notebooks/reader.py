@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
+import re
 from pathlib import Path
 
 import nbformat
@@ -10,6 +14,26 @@ from nbconvert import HTMLExporter
 from pelican.readers import BaseReader
 
 SIDECAR_SUFFIXES = (".nbdata", ".ipynb-meta")
+_EMBEDDED_IMAGE = re.compile(r'<img\b(?P<attributes>[^>]*?\bsrc="data:image/[\w.+-]+;base64,(?P<data>[A-Za-z0-9+/=\s]+)"[^>]*?)\s*/?>')
+
+
+def sized_images(html: str) -> str:
+    """Give each embedded plot its width and height (from its own bytes), so the page does not
+    jump when it loads; nbconvert writes them without."""
+    from PIL import Image, UnidentifiedImageError
+
+    def sized(match: re.Match) -> str:
+        attributes = match["attributes"]
+        if re.search(r"\b(width|height)=", attributes):
+            return match.group(0)
+        try:
+            with Image.open(io.BytesIO(base64.b64decode("".join(match["data"].split())))) as image:
+                width, height = image.size
+        except (binascii.Error, ValueError, OSError, UnidentifiedImageError):
+            return match.group(0)
+        return f'<img{attributes} width="{width}" height="{height}">'
+
+    return _EMBEDDED_IMAGE.sub(sized, html)
 
 
 def sidecar_metadata(source: Path) -> dict[str, str]:
@@ -42,7 +66,7 @@ def notebook_html(notebook, markdown_settings: dict, cells: slice = slice(None))
     exporter = HTMLExporter(template_name="basic", filters={"markdown2html": markdown})
     exporter.exclude_input_prompt = exporter.exclude_output_prompt = True
     body, _ = exporter.from_notebook_node(notebook)
-    return f'<div class="notebook">\n{body}\n</div>'
+    return f'<div class="notebook">\n{sized_images(body)}\n</div>'
 
 
 class NotebookReader(BaseReader):

@@ -99,7 +99,8 @@ def test_notebook_post_renders_cells_and_writes_its_plot_as_a_file(moved_site):
     assert "<pre>2.5\n</pre>" in body  # its output
     assert body.count("<math") == 2 and "$" not in body.replace("$$", "")  # Markdown cells' maths
     assert "data:image" not in html
-    image = re.search(r'<img [^>]*src="/(images/embedded\.([0-9a-f]{10})\.png)"', body)
+    image = re.search(r'<img [^>]*src="/(images/embedded\.([0-9a-f]{10})\.png)"[^>]*>', body)
+    assert 'width="64" height="48"' in image.group(0)  # sized from its bytes: nothing jumps as it loads
     notebook = json.loads((MOVED_BLOG / "posts/fitting-a-line.ipynb").read_text())
     plotted = base64.b64decode(notebook["cells"][2]["outputs"][0]["data"]["image/png"])
     assert (moved_site / image.group(1)).read_bytes() == plotted
