@@ -20,7 +20,7 @@ import time
 from bench.cli import run_alone
 from bench.moto_server import DUMMY_CREDENTIALS
 from bench.table import Row
-from deploy.targets import PROJECT_ROOT
+from shared.targets import PROJECT_ROOT
 
 GOAL = 1.1
 QUICK = {"runs": 5}

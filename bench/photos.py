@@ -28,7 +28,7 @@ from bench.cli import run_alone
 from bench.sitegen import generate_site, photo_jpeg
 from bench.static_site import serve_site
 from bench.table import Row, human_bytes
-from deploy.targets import PROJECT_ROOT
+from shared.targets import PROJECT_ROOT
 from deploy.wording import counted
 from devstack.browser import launch_chromium
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from bench.cli import run_alone
 from bench.sitegen import GeneratedSite, generate_site
 from bench.table import Row
-from deploy.targets import PROJECT_ROOT
+from shared.targets import PROJECT_ROOT
 
 GOAL = 1.05
 QUICK = {"posts": 30, "runs": 3}

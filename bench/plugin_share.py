@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from deploy.targets import PROJECT_ROOT
+from shared.targets import PROJECT_ROOT
 
 PLUGINS = PROJECT_ROOT / "plugins"
 

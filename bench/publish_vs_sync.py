@@ -47,7 +47,7 @@ from bench.moto_server import DUMMY_CREDENTIALS, CountingMotoServer, Traffic, de
 from bench.sitegen import build, edit_post, generate_site
 from bench.table import Row, human_bytes
 from shared.counter_table import create_table
-from deploy.targets import PROJECT_ROOT
+from shared.targets import PROJECT_ROOT
 from devstack.provision import create_distribution, create_site_bucket
 
 SITE_URL = "https://blog.example.org"

@@ -29,7 +29,7 @@ from bench.cli import run_alone
 from bench.sitegen import generate_site
 from bench.static_site import serve_site
 from bench.table import Row, human_bytes
-from deploy.targets import PROJECT_ROOT
+from shared.targets import PROJECT_ROOT
 from devstack.browser import launch_chromium
 
 QUICK = {"posts": 60}

@@ -28,7 +28,7 @@ from pathlib import Path
 from bench.sitegen import edit_post, generate_site
 from bench.static_site import serve_site
 from bench.table import Row
-from deploy.targets import PROJECT_ROOT
+from shared.targets import PROJECT_ROOT
 
 QUICK = {"posts": 40, "rounds": 3}
 FULL = {"posts": 1000, "rounds": 7}

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from shared.targets import PROJECT_ROOT, TargetError, Targets, resolve_targets
+
 from .diff import PlanRefused
 from .environment import patched_environ
 from .history import EntryKind, HistoryEntry, RollbackRefused
@@ -16,7 +18,6 @@ from .publish import PublishOptions, PublishSummary, publish
 from .remote import AWS_ERRORS, Clients, PublishError, describe_error, read_history
 from .rollback import RollbackOptions, RollbackSummary, rollback
 from .site import page_manifest_name
-from .targets import PROJECT_ROOT, TargetError, Targets, resolve_targets
 from .wording import counted, terminal_safe
 
 PUBLISH_SETTINGS = "publishconf.py"

@@ -27,12 +27,12 @@ from botocore.exceptions import (
 )
 
 from shared.counter_schema import StoreUnavailable
+from shared.targets import DEFAULT_REGION
 
 from .headers import Headers, headers_for
 from .history import HistoryEntry, history_from_json
 from .objects import BOOKKEEPING_KEYS, HISTORY_KEY, STATE_KEY, LocalFile, RemoteObject, md5_of_etag, unquoted_etag
 from .state import PublishState
-from .targets import DEFAULT_REGION
 
 DEFAULT_WORKERS = 32  # requests in flight: at 30 ms RTT, 16 left the first publish short of the server's pace
 MULTIPART_THRESHOLD = 8 * 1024 * 1024  # boto3's own default

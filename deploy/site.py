@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from .targets import PROJECT_ROOT
+from shared.targets import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 

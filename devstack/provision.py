@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 
 from shared.counter_table import create_table
-from deploy.targets import DEFAULT_REGION
+from shared.targets import DEFAULT_REGION
 
 # moto's account id; the Terraform stack names the bucket "<project>-site-<account id>".
 LOCAL_ACCOUNT_ID = "123456789012"

@@ -42,7 +42,7 @@ from shared.counter_table import put_items
 from deploy.environment import patched_environ
 from deploy.remote import AWS_ERRORS, describe_error
 from deploy.site import BuildReport, build_site, page_manifest_name, read_pelican_settings, run_build
-from deploy.targets import PROJECT_ROOT
+from shared.targets import PROJECT_ROOT
 from devstack.edge import EdgeServer, SiteOrigin, start_edge
 from devstack.livereload import PreviewChannel
 from devstack.provision import Provisioned, StackNames, provision

@@ -16,7 +16,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from shared.targets import PROJECT_ROOT
+
 RULES_FILE = Path(__file__).with_name("edge_rules.json")
 REDIRECTS_FILE = PROJECT_ROOT / "redirects.json"
 CSP_FILE = PROJECT_ROOT / "csp.json"

@@ -13,7 +13,7 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
 from shared.pagekey import PageKeyError, normalise_page_key
-from deploy.targets import DEFAULT_REGION, PROJECT_ROOT, TargetError, resolve_targets
+from shared.targets import DEFAULT_REGION, PROJECT_ROOT, TargetError, resolve_targets
 from stats import render
 from stats.history import Table, page_report, site_report
 from stats.table import counter_items, dynamodb_client

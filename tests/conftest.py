@@ -17,7 +17,7 @@ from jinja2.bccache import Bucket, BytecodeCache
 from jinja2.utils import _PassArg
 
 from deploy.site import build_site
-from deploy.targets import DEFAULT_REGION, PROJECT_ROOT
+from shared.targets import DEFAULT_REGION, PROJECT_ROOT
 from tests.blogs import FIXTURE_BLOG
 
 

@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from deploy.targets import DEFAULT_REGION, SOURCES
+from shared.targets import DEFAULT_REGION, SOURCES
 from plugins.visitor_counter.keys import merge_options
 
 log = logging.getLogger("pelican.plugins.popular_posts")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.targets import PROJECT_ROOT
+from shared.targets import PROJECT_ROOT
 
 INVOKE = Path(sys.executable).with_name("invoke")
 

@@ -15,7 +15,7 @@ import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
-from deploy.targets import DEFAULT_REGION
+from shared.targets import DEFAULT_REGION
 
 COUNTER_TABLE = "blog-counter-test"
 

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from shared import counter_table
-from deploy.targets import DEFAULT_REGION, PROJECT_ROOT
+from shared.targets import DEFAULT_REGION, PROJECT_ROOT
 from tests.counter.helpers import (
     BROWSER_UA,
     COUNTER_TABLE,

@@ -43,7 +43,7 @@ def test_build_site_raises_with_every_error_listed(tmp_path):
 def test_a_broken_template_is_a_problem_with_its_file_not_a_traceback(tmp_path):
     import shutil
 
-    from deploy.targets import PROJECT_ROOT
+    from shared.targets import PROJECT_ROOT
 
     theme = tmp_path / "theme"
     shutil.copytree(PROJECT_ROOT / "theme", theme)

@@ -11,7 +11,7 @@ import pytest
 
 from counter_lambda import handler
 from shared import counter_table
-from deploy.targets import DEFAULT_REGION
+from shared.targets import DEFAULT_REGION
 from tests.counter.helpers import COUNTER_TABLE, counter_answer, counter_event, counter_table_items
 from tests.faults.proxy import Seen
 

@@ -22,7 +22,7 @@ from counter_lambda import counter
 from shared import counter_table as table_admin
 from deploy.cli import PublishRequest, run_publish
 from deploy.site import run_build
-from deploy.targets import DEFAULT_REGION
+from shared.targets import DEFAULT_REGION
 from plugins.popular_posts.options import DEFAULTS, CounterSource, read_options
 from tests.blogs import write_blog
 from tests.counter.helpers import counter_dynamodb_client, simulate_traffic

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from shared.counter_table import create_table
-from deploy.targets import DEFAULT_REGION, PROJECT_ROOT
+from shared.targets import DEFAULT_REGION, PROJECT_ROOT
 from tests.publish.helpers import TABLE, Stack, write_site
 
 POST = """Title: {title}

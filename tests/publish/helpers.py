@@ -13,7 +13,7 @@ from deploy.objects import BOOKKEEPING_KEYS, STATE_KEY
 from deploy.publish import PublishOptions, PublishSummary, publish
 from deploy.remote import Clients
 from deploy.rollback import RollbackOptions, RollbackSummary, rollback
-from deploy.targets import DEFAULT_REGION
+from shared.targets import DEFAULT_REGION
 from plugins.visitor_counter.keys import script_name
 
 BUCKET = "blog-site-123456789012"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.targets import PROJECT_ROOT
+from shared.targets import PROJECT_ROOT
 
 DEPLOY = PROJECT_ROOT / "deploy"
 MAX_POSITIONAL = 5

@@ -17,7 +17,7 @@ from deploy.diff import PlanRefused
 from deploy.objects import BOOKKEEPING_KEYS, STATE_KEY
 from deploy.publish import PublishOptions, publish
 from deploy.remote import PublishError, list_remote
-from deploy.targets import DEFAULT_REGION
+from shared.targets import DEFAULT_REGION
 from tests.publish.helpers import BUCKET, COUNTER_JS, SITE, OperationLog, edit, write_site
 
 

@@ -14,7 +14,7 @@ from deploy.cli import PublishRequest, run_publish
 from deploy.diff import url_paths
 from deploy.remote import PublishError
 from deploy.site import build_site
-from deploy.targets import DEFAULT_REGION
+from shared.targets import DEFAULT_REGION
 from tests.publish.helpers import BUCKET, TABLE, OperationLog, Stack, edit, registered_keys, snapshot
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.targets import TargetError, Targets, resolve_targets
+from shared.targets import TargetError, Targets, resolve_targets
 
 OUTPUTS = {
     "site_bucket_name": {"sensitive": False, "type": "string", "value": "blog-site-111122223333"},

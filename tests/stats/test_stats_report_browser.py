@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from deploy.targets import PROJECT_ROOT
+from shared.targets import PROJECT_ROOT
 from devstack.browser import launch_chromium
 from stats.cli import StatsRequest, run_stats
 from tests.stats.conftest import TODAY

@@ -444,7 +444,7 @@ def undeclared_terraform_outputs(root: Path) -> list[str]:
 
 def publish_targets(root: Path) -> list[str]:
     """A job running `make publish` sets every target publish needs, so it never asks Terraform."""
-    from deploy.targets import SOURCES, resolve_targets
+    from shared.targets import SOURCES, resolve_targets
 
     needed = ("bucket", "distribution_id", "table", "region", "site_url")
     problems = []

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.targets import PROJECT_ROOT
+from shared.targets import PROJECT_ROOT
 
 
 class Blog:
