@@ -137,7 +137,7 @@ def expose_to_templates(generator) -> None:
     @pass_context
     def responsive_images(context, html):
         """Local photos in ``html`` as <picture> elements; anything else unchanged."""
-        if not build.enabled or not html:
+        if not build.enabled or not html or "<img" not in html:  # most summaries: nothing to parse
             return html
         return Markup(build.responsive(str(html), context))
 

@@ -112,7 +112,9 @@ def draw_card(text: CardText, colours: dict, font_path: str = "") -> bytes:
     draw.line((MARGIN, SIZE[1] - MARGIN - 52, SIZE[0] - MARGIN, SIZE[1] - MARGIN - 52), fill=colours["rule"], width=2)
     draw.text((MARGIN, SIZE[1] - MARGIN - 32), text.date, font=font("regular", 32, font_path), fill=colours["muted"])
     buffer = io.BytesIO()
-    _in_palette(image, colours).save(buffer, format="PNG")
+    # zlib level 3: a third of level 6's time (a 700-post site draws 700 cards on its first
+    # publish) for 21 KB against 16 KB a card.
+    _in_palette(image, colours).save(buffer, format="PNG", compress_level=3)
     return buffer.getvalue()
 
 
