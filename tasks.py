@@ -38,6 +38,11 @@ def _count(flag: str, value) -> int | None:
     return number
 
 
+def _count_or(flag: str, value, default: int) -> int:
+    number = _count(flag, value)
+    return default if number is None else number
+
+
 @task(help={"output": "output folder (default: output)"})
 def build(c, output="output"):
     """Build the site with pelicanconf.py (local settings)."""
@@ -146,7 +151,7 @@ def publish(
     no_build=False,
     output=None,
     verbose=False,
-    invalidation_threshold=DEFAULT_INVALIDATION_THRESHOLD,
+    invalidation_threshold=None,  # not the number: invoke would parse the flag as int, with a traceback
 ):
     """Build with publishconf.py and publish output/ to S3 (recorded: `make rollback` undoes it).
 
@@ -162,7 +167,7 @@ def publish(
         break_lock=break_lock,
         invalidate=not no_invalidate,
         wait=wait,
-        invalidation_threshold=invalidation_threshold,
+        invalidation_threshold=_count_or("--invalidation-threshold", invalidation_threshold, DEFAULT_INVALIDATION_THRESHOLD),
         verbose=verbose,
         progress=True,
     )

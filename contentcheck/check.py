@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 from shared.pagekey import PageKeyError
+from shared.site_url import site_url_problem
 from deploy.site import BuildProblem, ProblemList, display_path, run_build, settings_path
 from deploy.wording import counted
 from plugins.photos.options import is_raster, plugin_active
@@ -237,13 +238,14 @@ def _with_hint(problem: BuildProblem) -> BuildProblem:
 
 def check_site_url(settings_file, settings: dict) -> list[BuildProblem]:
     site_url = str(settings.get("SITEURL") or "")
-    if not site_url or urlsplit(site_url).scheme in ("http", "https"):
+    problem = site_url_problem(site_url)
+    if problem is None:
         return []
     path = settings_path(settings_file)
-    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines() if path.is_file() else []
     line = next((n for n, text in enumerate(lines, start=1) if text.startswith("SITEURL")), None)
-    return [BuildProblem(display_path(path), line, f"SITEURL {site_url!r} has no scheme: every absolute link "
-                         f"would be broken; write SITEURL = 'https://{site_url.lstrip('/')}' (or '' for local builds)", "error")]
+    return [BuildProblem(display_path(path), line, f"SITEURL {site_url!r} {problem.what}: every absolute link "
+                         f"would be broken; write SITEURL = '{problem.instead}' (or '' for local builds)", "error")]
 
 
 def check_duplicates(site: Site) -> list[BuildProblem]:

@@ -12,6 +12,19 @@ class PostExists(FileExistsError):
     pass
 
 
+# A file name holds 255 bytes on every common file system; the date, a hyphen and ".md" take
+# 14 of them, and a slug this long is already past what anyone types into a URL.
+MAX_SLUG_CHARS = 80
+
+
+def _short_slug(slug: str) -> str:
+    """``slug`` cut to :data:`MAX_SLUG_CHARS` at a word boundary, ASCII or not (bytes count)."""
+    while len(slug.encode("utf-8")) > MAX_SLUG_CHARS:
+        cut = slug[:-1].rsplit("-", 1)[0] if "-" in slug[:-1] else slug[:-1]
+        slug = cut.rstrip("-")
+    return slug
+
+
 def new_post(
     title: str,
     settings_file: str | Path = "pelicanconf.py",
@@ -23,11 +36,14 @@ def new_post(
     (a draft's while ``Status: draft`` stays in the header)."""
     from pelican.utils import slugify
 
-    title = title.strip()
+    # One line: a line break in the title would end the metadata header early.
+    title = " ".join(title.split())
     if not title:
         raise ValueError('a post needs a title: make new-post TITLE="My first post"')
     settings = read_pelican_settings(settings_file, {"PATH": str(Path(content_path).resolve())} if content_path else {})
-    slug = slugify(title, regex_subs=settings["SLUG_REGEX_SUBSTITUTIONS"])
+    slug = _short_slug(slugify(title, regex_subs=settings["SLUG_REGEX_SUBSTITUTIONS"]))
+    if not slug:
+        raise ValueError(f"the title {title[:40]!r} leaves no letters or digits for the post's URL: use a title with some")
     now = now or datetime.now()
     path = Path(settings["PATH"]) / "posts" / f"{now:%Y-%m-%d}-{slug}.md"
     if path.exists():

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from shared.site_url import site_url_problem
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM_DIR = PROJECT_ROOT / "terraform"
 DEFAULT_REGION = "us-east-1"
@@ -94,6 +96,16 @@ class TerraformOutputs:
         return cls(values, "" if values else "terraform has no outputs (not applied?)")
 
 
+def is_endpoint_url(url: str) -> bool:
+    """An http(s) URL with a host and, if any, a numeric port (``http://[::1`` is not)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def resolve_targets(
     *,
     environ: Mapping[str, str] | None = None,
@@ -123,17 +135,15 @@ def resolve_targets(
             if values[name] is None and source.terraform_output:
                 values[name] = terraform.values.get(source.terraform_output)
     endpoint_url = values["endpoint_url"]
-    if endpoint_url and not (urlsplit(endpoint_url).scheme in ("http", "https") and urlsplit(endpoint_url).netloc):
+    if endpoint_url and not is_endpoint_url(endpoint_url):
         raise TargetError(
             f"AWS endpoint {endpoint_url!r} (AWS_ENDPOINT_URL or --endpoint-url) is not a URL: "
             "write it as http://host:port, or unset it to use AWS"
         )
     site_url = values["site_url"]
-    if site_url and urlsplit(site_url).scheme not in ("http", "https"):
-        # Pelican would accept it and write every absolute link (feeds, canonical URLs) broken.
-        bare = site_url.split("://", 1)[-1].lstrip("/")
-        problem = "has no scheme" if "://" not in site_url else "is not a web address"
-        raise TargetError(f"SITEURL {site_url!r} {problem}: write it as https://{bare}")
+    # Pelican would accept it and write every absolute link (feeds, canonical URLs) broken.
+    if site_url and (problem := site_url_problem(site_url)):
+        raise TargetError(f"SITEURL {site_url!r} {problem.what}: write it as {problem.instead}")
     for name in require:
         if values[name] is None:
             source = SOURCES[name]

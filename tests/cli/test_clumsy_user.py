@@ -84,3 +84,31 @@ def test_serve_against_an_unreachable_endpoint_says_what_to_check(run_invoke):
                      PORT=str(closed_port()), AWS_ACCESS_KEY_ID="testing",
                      AWS_SECRET_ACCESS_KEY="testing")
     assert_one_clear_line(run, "could not connect", "check")
+
+
+def test_publish_with_an_invalidation_threshold_that_is_not_a_number(run_invoke, publish_command):
+    run = run_invoke(*publish_command, "--invalidation-threshold", "x")
+    assert_one_clear_line(run, "--invalidation-threshold", "'x'")
+
+
+def test_publish_to_an_endpoint_with_a_broken_ipv6_host(run_invoke, publish_command):
+    run = run_invoke(*publish_command, AWS_ENDPOINT_URL="http://[::1")
+    assert_one_clear_line(run, "http://[::1", "http://host:port")
+
+
+def test_publish_no_build_without_the_output_folder(run_invoke, tmp_path):
+    run = run_invoke("publish", "--no-build", "--output", str(tmp_path / "nothing"), "--bucket", "blog-site",
+                     "--no-invalidate")
+    assert_one_clear_line(run, "does not exist", "build first")
+
+
+def test_new_post_with_a_ten_thousand_character_title(run_invoke, tmp_path):
+    content = tmp_path / "content"
+    content.mkdir()
+    run = run_invoke("new-post", "--title", "A very long title " * 555 + "end", "--content", str(content))
+    assert run.code == 0 and "Traceback" not in run.stderr, run.stderr
+    [post] = (content / "posts").iterdir()
+    assert len(post.name.encode()) <= 255
+    header = post.read_text(encoding="utf-8").split("\n\n", 1)[0].splitlines()
+    assert header[0].startswith("Title: A very long title") and header[0].endswith("end")
+    assert [line.split(":")[0] for line in header] == ["Title", "Date", "Category", "Slug", "Status"]

@@ -94,6 +94,19 @@ def test_a_site_url_without_a_scheme_is_an_error_on_its_settings_line(checked):
     assert report.errors[0].file.endswith("pelicanconf.py") and report.errors[0].line
 
 
+@pytest.mark.parametrize(
+    "site_url, what",
+    [("https://", "has no host name"), ("https://blog example.com", "has a space in it"),
+     ("https://blog.example.com/?utm=1", "has a query or fragment, which every link would carry")],
+)
+def test_a_site_url_of_a_broken_shape_is_an_error(checked, site_url, what):
+    report = checked({}, SITEURL=site_url)
+    [message] = [p.message for p in report.errors]
+    # (Pelican reads "https://" as "https:/": it strips SITEURL's trailing slash)
+    assert message.startswith("SITEURL 'https:/")
+    assert f" {what}: every absolute link would be broken; write SITEURL = 'https://" in message
+
+
 def test_an_image_without_a_size_is_a_warning_that_gives_the_size_to_write(checked):
     # Without the photos plugin, which writes the size of a local photo itself.
     report = checked({

@@ -157,6 +157,34 @@ def test_a_site_url_without_a_web_scheme_is_refused_in_one_line(site_url):
     assert "https://blog.example.com" in message
 
 
+@pytest.mark.parametrize(
+    "site_url, expected",
+    [
+        ("https://", "SITEURL 'https://' has no host name: write it as https://your-domain.example"),
+        ("https://blog example.com", "SITEURL 'https://blog example.com' has a space in it: write it as https://blogexample.com"),
+        ("https://blog.example.com/?ref=x", "SITEURL 'https://blog.example.com/?ref=x' has a query or fragment, "
+         "which every link would carry: write it as https://blog.example.com/"),
+        ("https://blog.example.com#top", "SITEURL 'https://blog.example.com#top' has a query or fragment, "
+         "which every link would carry: write it as https://blog.example.com"),
+        ("https://[::1", "SITEURL 'https://[::1' is not a web address: write it as https://[::1"),
+    ],
+)
+def test_a_site_url_of_a_broken_shape_is_refused_in_one_line(site_url, expected):
+    with pytest.raises(TargetError) as refused:
+        resolve_targets(environ={"SITEURL": site_url, "SITE_BUCKET": "b"}, require=("bucket", "site_url"))
+    assert str(refused.value) == expected
+
+
+@pytest.mark.parametrize("endpoint", ["http://[::1", "http://localhost:port", "http://"])
+def test_an_endpoint_that_does_not_parse_is_refused_in_one_line(endpoint):
+    with pytest.raises(TargetError) as refused:
+        resolve_targets(environ={"AWS_ENDPOINT_URL": endpoint, "SITE_BUCKET": "b"}, require=("bucket",))
+    assert str(refused.value) == (
+        f"AWS endpoint {endpoint!r} (AWS_ENDPOINT_URL or --endpoint-url) is not a URL: "
+        "write it as http://host:port, or unset it to use AWS"
+    )
+
+
 def test_a_site_url_with_a_scheme_is_taken_as_given():
     targets = resolve_targets(environ={"SITEURL": "https://blog.example.com", "SITE_BUCKET": "b"}, require=("bucket",))
     assert targets.site_url == "https://blog.example.com"
