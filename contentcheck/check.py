@@ -137,6 +137,7 @@ class Site:
         self.csp_file = csp_file
         self.redirects, self.redirects_problem = _author_file(load_redirects, redirects_file)
         csp_additions, self.csp_problem = _author_file(load_csp_additions, csp_file)
+        self.csp_additions = csp_additions
         self.edge_rules = edge_rules_from(self.redirects, csp_additions)
         self.policy = Policy(self.edge_rules.content_security_policy)
         self._scans: dict[int, ContentScan] = {}
@@ -514,10 +515,26 @@ def check_redirects(site: Site) -> list[BuildProblem]:
     return problems
 
 
+# Sources that would let any injected style or script run: never needed, inline_assets moves
+# the author's own inline code into files.
+_UNSAFE_SOURCES = ("'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'")
+_CODE_DIRECTIVES = ("default-src", "script-src", "script-src-elem", "script-src-attr", "style-src", "style-src-elem", "style-src-attr")
+
+
 def check_csp_additions(site: Site) -> list[BuildProblem]:
-    if site.csp_problem is None:
-        return []
-    return [BuildProblem(display_path(site.csp_file), site.csp_problem.line, f"CSP additions: {site.csp_problem}", "error")]
+    shown = display_path(site.csp_file)
+    if site.csp_problem is not None:
+        return [BuildProblem(shown, site.csp_problem.line, f"CSP additions: {site.csp_problem}", "error")]
+    problems = []
+    lines = site.csp_file.read_text(encoding="utf-8").splitlines() if site.csp_file.is_file() else []
+    for directive, sources in site.csp_additions.items():
+        for source in sources:
+            if directive in _CODE_DIRECTIVES and source.lower() in _UNSAFE_SOURCES:
+                line = next((n for n, text in enumerate(lines, start=1) if source in text), None)
+                problems.append(BuildProblem(shown, line, (
+                    f"{directive} {source} would let any script or style injected into a page run: the build already "
+                    f"moves your inline styles and scripts into files (inline_assets); remove it"), "error"))
+    return problems
 
 
 def _author_file(load, path: Path) -> tuple[dict, AuthorFileError | None]:

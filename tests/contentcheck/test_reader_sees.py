@@ -112,3 +112,10 @@ def test_past_fifty_findings_each_rule_is_counted_with_its_first_few_errors_firs
     assert len(lines) == 11
     assert len(report_lines(problems, show_all=True)) == 100
     assert report_lines(problems[:50])[0].startswith("content/posts/p0.md:3: warning")
+
+
+def test_an_unsafe_inline_exception_in_csp_json_is_an_error(checked):
+    report = checked({}, csp='{\n  "frame-src": ["https://www.youtube-nocookie.com"],\n  "style-src": ["\'unsafe-inline\'"]\n}')
+    assert [line.rsplit("/", 1)[-1] for line in shown(report) if "csp.json" in line] == [
+        "csp.json:3: error: style-src 'unsafe-inline' would let any script or style injected into a page run: the build "
+        "already moves your inline styles and scripts into files (inline_assets); remove it"]
