@@ -7,14 +7,12 @@ import functools
 import hashlib
 from pathlib import Path
 
-import botocore.hooks
 import botocore.loaders
 import botocore.session
 import jinja2
 import pytest
 from hypothesis import HealthCheck, settings
 from jinja2.bccache import Bucket, BytecodeCache
-from jinja2.utils import _PassArg
 
 from deploy.site import build_site
 from shared.targets import DEFAULT_REGION, PROJECT_ROOT
@@ -32,33 +30,17 @@ settings.load_profile("full")
 
 @pytest.fixture(scope="session", autouse=True)
 def one_botocore_loader():
-    """Every botocore session of the run reads AWS's service models through one loader, and
-    spells its event names once.
+    """Every botocore session of the run reads AWS's service models through one loader.
 
     moto gives each ``mock_aws()`` a fresh boto3 default session, and the code under test makes
     sessions of its own; each new session's loader parses the endpoints and service JSON again
     (~0.2 s a client, most of a moto test's setup). A loader only reads files shipped with
     botocore and caches what it read, which is what one long-lived session does anyway; it is
     shared per data path, so a session pointed at other model files still reads those.
-
-    Each new session also works out the current name of each of the ~200 handlers it registers
-    from botocore's table of renamed events (~10 ms a session); the answer depends on the name
-    and that table only, so it is kept for the run.
     """
     shared = functools.cache(botocore.loaders.create_loader)
-    spell = botocore.hooks.EventAliaser._alias_event_name
-    spelt: dict[str, str] = {}
-
-    def alias_event_name(aliaser, event_name):
-        if aliaser._event_aliases is not botocore.hooks.EVENT_ALIASES:
-            return spell(aliaser, event_name)
-        if event_name not in spelt:
-            spelt[event_name] = spell(aliaser, event_name)
-        return spelt[event_name]
-
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(botocore.session, "create_loader", shared)
-        patch.setattr(botocore.hooks.EventAliaser, "_alias_event_name", alias_event_name)
         yield
 
 
@@ -77,7 +59,9 @@ def _compiler_inputs(environment: jinja2.Environment, name: str | None) -> str:
     autoescape = environment.autoescape(name) if callable(environment.autoescape) else environment.autoescape
 
     def named(table: dict) -> list:  # filters and tests: constant arguments are folded at compile time
-        return sorted((key, _callable_name(value), str(_PassArg.from_obj(value))) for key, value in table.items())
+        # What a filter is passed (context, eval context, environment) is compiled into the
+        # template; Jinja's pass_* decorators mark it on the function as ``jinja_pass_arg``.
+        return sorted((key, _callable_name(value), str(getattr(value, "jinja_pass_arg", None))) for key, value in table.items())
 
     return repr((
         type(environment), environment.code_generator_class, environment.undefined, environment.concat,
@@ -119,20 +103,22 @@ def compiled_theme_templates():
 
     Pelican makes a new Jinja environment per generator of every build, and compiling the
     theme is most of a small build's time (~60 %). Jinja's bytecode cache is what Jinja offers
-    for this; rendering, and so every page a test reads, is unchanged.
+    for this, given to each generator's environment through Pelican's ``generator_init``
+    signal, before any template is loaded; rendering, and so every page a test reads, is
+    unchanged.
     """
-    import pelican.generators
+    from pelican import signals
 
     cache = CompiledTemplates()
 
-    class Environment(jinja2.Environment):
-        def __init__(self, *args, **kwargs):
-            kwargs.setdefault("bytecode_cache", cache)
-            super().__init__(*args, **kwargs)
+    def use_the_cache(generator) -> None:
+        generator.env.bytecode_cache = cache
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pelican.generators, "Environment", Environment)
+    signals.generator_init.connect(use_the_cache, weak=False)
+    try:
         yield
+    finally:
+        signals.generator_init.disconnect(use_the_cache)
 
 
 @pytest.fixture
