@@ -12,6 +12,7 @@ merges them the same way), the local edge (``devstack/edge.py``) and ``make chec
 
 from __future__ import annotations
 
+import codecs
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,11 +39,35 @@ class AuthorFileError(ValueError):
         self.line = line
 
 
+# What an editor's "Unicode" or "UTF-8 with BOM" puts first. Terraform's file() reads UTF-8
+# without a mark, so the local stack and make check refuse what terraform plan would.
+_BYTE_ORDER_MARKS = {
+    codecs.BOM_UTF8: "UTF-8 with a byte order mark",
+    codecs.BOM_UTF32_LE: "UTF-32",
+    codecs.BOM_UTF32_BE: "UTF-32",
+    codecs.BOM_UTF16_LE: "UTF-16",
+    codecs.BOM_UTF16_BE: "UTF-16",
+}
+
+
 def _read_json(path: Path):
+    data = path.read_bytes()
+    for mark, encoding in _BYTE_ORDER_MARKS.items():
+        if data.startswith(mark):
+            raise AuthorFileError(f"saved as {encoding}: save it as UTF-8 (without a byte order mark), as Terraform reads it", 1)
+    if b"\x00" in data:  # UTF-16 without a mark: every other byte of ASCII text is NUL
+        raise AuthorFileError("not UTF-8 (saved as UTF-16?): save it as UTF-8, as Terraform reads it", 1)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise AuthorFileError("not UTF-8: save it as UTF-8, as Terraform reads it", line) from None
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise AuthorFileError(f"not valid JSON: {error.msg} (column {error.colno})", error.lineno) from error
+    except RecursionError:
+        raise AuthorFileError("nested deeper than any redirect or CSP table needs", 1) from None
 
 
 def load_redirects(path: Path = REDIRECTS_FILE) -> dict[str, str]:

@@ -279,3 +279,30 @@ def test_several_hundred_pages_check_clean():
         site = generate_site(Path(scratch) / "content", 400)
         report = check_site("pelicanconf.py", content_path=site.content_dir)
     assert report.problems == [] and report.posts == 400
+
+
+@pytest.mark.parametrize(
+    "encoded, expected",
+    [
+        ('{"/old/": "/posts/good/"}'.encode("utf-16"),
+         "redirects table: saved as UTF-16: save it as UTF-8 (without a byte order mark), as Terraform reads it"),
+        ('{"/old/": "/posts/good/"}'.encode("utf-8-sig"),
+         "redirects table: saved as UTF-8 with a byte order mark: save it as UTF-8 (without a byte order mark), as Terraform reads it"),
+        ('{"/old/": "/posts/good/"}'.encode("utf-16-le"),
+         "redirects table: not UTF-8 (saved as UTF-16?): save it as UTF-8, as Terraform reads it"),
+    ],
+    ids=["UTF-16", "UTF-8 with BOM", "UTF-16 without BOM"],
+)
+def test_a_redirects_table_saved_in_another_encoding_is_one_error(checked, tmp_path, encoded, expected):
+    (tmp_path / "redirects.json").write_bytes(encoded)
+    report = checked({})
+    assert [p.message for p in report.errors] == [expected]
+
+
+def test_the_local_edge_serves_on_without_a_redirects_table_it_cannot_read(tmp_path):
+    from shared.edge_rules import RULES_FILE, LiveEdgeRules
+
+    redirects = tmp_path / "redirects.json"
+    redirects.write_bytes('{"/old/": "/posts/good/"}'.encode("utf-16"))
+    rules = LiveEdgeRules(RULES_FILE, redirects, tmp_path / "csp.json").current()
+    assert rules.redirects == {}
