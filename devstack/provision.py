@@ -53,8 +53,24 @@ class Provisioned:
     distribution_id: str
 
 
+# terraform/site.tf's lifecycle rule, with variables.tf's default noncurrent_version_retention_days:
+# overwritten and deleted versions are kept for rollback, then expire.
+NONCURRENT_VERSION_RETENTION_DAYS = 30
+SITE_LIFECYCLE_RULES = [
+    {
+        "ID": "expire-old-versions",
+        "Status": "Enabled",
+        "Filter": {},
+        "NoncurrentVersionExpiration": {"NoncurrentDays": NONCURRENT_VERSION_RETENTION_DAYS},
+        "Expiration": {"ExpiredObjectDeleteMarker": True},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+    }
+]
+
+
 def create_site_bucket(s3: Any, bucket: str) -> None:
-    """A bucket with every public access blocked, as site.tf makes it."""
+    """A bucket with every public access blocked, versioned, with the lifecycle rule that
+    expires old versions, as site.tf makes it: `make rollback` works against the local stack."""
     if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
         region = s3.meta.region_name
         location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
@@ -66,6 +82,8 @@ def create_site_bucket(s3: Any, bucket: str) -> None:
             "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
         },
     )
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": SITE_LIFECYCLE_RULES})
 
 
 def create_distribution(cloudfront: Any, bucket: str, comment: str) -> str:

@@ -202,9 +202,18 @@ class DevStack:
             "COUNTER_TABLE": self.names.table,
             "SITE_NAME": self.names.site_name,
         }
-        if self._moto is not None:
+        # An endpoint of the developer's own (LocalStack, a moto server) needs no real-looking
+        # credentials either, as publish does not: keys set in the environment still win.
+        if self._moto is not None or not (os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")):
             wanted.update(LOCAL_CREDENTIALS)
         self._environment.enter_context(patched_environ(**wanted))
+
+    def target_variables(self) -> str:
+        """The environment that points `make publish` and `make rollback` at this stack."""
+        return (
+            f"AWS_ENDPOINT_URL={self.endpoint_url} SITE_BUCKET={self.names.bucket} "
+            f"DISTRIBUTION_ID={self.aws.distribution_id} COUNTER_TABLE={self.names.table}"
+        )
 
     def site_name(self) -> str:
         """The SITENAME of the site being served, for the terminal."""
@@ -409,7 +418,11 @@ def serve(
     print(
         f"\n  {stack.site_name()} is running at {stack.url}/  (ready in {time.perf_counter() - started:.1f} s)\n"
         f"  Serving {what}; content {stack.content_path or 'from ' + settings_file.name}\n"
-        f"  AWS endpoint (moto): {stack.endpoint_url}   bucket {stack.names.bucket}   table {stack.names.table}\n"
+        f"  AWS endpoint {stack.endpoint_url}   bucket {stack.names.bucket}   table {stack.names.table}"
+        f"   distribution {stack.aws.distribution_id}\n"
+        f"  Publish to it, or roll it back, from another terminal:\n"
+        f"    {stack.target_variables()} SITEURL={stack.url} make publish\n"
+        f"    {stack.target_variables()} make rollback\n"
         f"  Counts {'are kept in .local-state/' if persist else 'last while this runs (--persist keeps them)'}."
         "  Ctrl-C stops.\n",
         flush=True,
