@@ -58,7 +58,7 @@ def _rule(pattern: str, cache_control: str, why: str, fingerprinted: bool = Fals
 # of its content (``pagefind/index/en_1bc1eee.pf_index``): a changed chunk gets a new name.
 # Its engine and entry file keep their names across versions and rebuilds: revalidated.
 _SEARCH_CHUNK = r"^pagefind/(?:(?:fragment|index|filter)/|pagefind\.)[a-z0-9-]+_[0-9a-f]{7,}\.pf_[a-z]+$"
-_SEARCH_ENGINE = r"^pagefind/(?:pagefind\.js|pagefind-entry\.json|wasm\.[a-z0-9-]+\.pagefind)$"
+_SEARCH_ENGINE = r"^pagefind/(?:pagefind(?:-worker)?\.js|pagefind-entry\.json|wasm\.[a-z0-9-]+\.pagefind)$"
 
 HEADER_RULES: tuple[HeaderRule, ...] = (
     _rule(_FINGERPRINT.pattern, IMMUTABLE, "fingerprinted asset", fingerprinted=True),

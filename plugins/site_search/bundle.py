@@ -25,11 +25,12 @@ from pathlib import Path, PurePosixPath
 from typing import Iterable
 
 BUNDLE_DIR = "pagefind"
-# What the theme's search page loads: the engine, its entry file, the index's metadata, chunks and
-# fragments. Pagefind also writes its own UIs, a highlighter and a web worker: the theme has its
-# own UI and runs the search on the page (no worker-src in the CSP), so none of them is published.
+# What the theme's search page loads: the engine and its web worker, its entry file, the index's
+# metadata, chunks and fragments. Pagefind also writes its own UIs and a highlighter: the theme
+# has its own UI, so none of them is published.
 _CHUNK_FOLDERS = ("fragment/", "index/", "filter/")
 _ENGINE = "pagefind.js"
+_WORKER = "pagefind-worker.js"
 _ENTRY = "pagefind-entry.json"
 
 
@@ -43,7 +44,7 @@ class BundleReport:
 
 def wanted(name: str, wasm_files: set[str]) -> bool:
     """Whether the bundle file ``name`` (relative to the bundle folder) is one the page loads."""
-    if name.startswith(_CHUNK_FOLDERS) or name in (_ENGINE, _ENTRY) or name in wasm_files:
+    if name.startswith(_CHUNK_FOLDERS) or name in (_ENGINE, _WORKER, _ENTRY) or name in wasm_files:
         return True
     return name.startswith("pagefind.") and name.endswith(".pf_meta")
 
@@ -103,7 +104,7 @@ async def _until_whole(bundle: Path) -> None:
 
 def broken_files(bundle: Path) -> list[str]:
     """Files of the bundle that are not whole: every index file is gzip (its trailer holds a
-    checksum and the length), the entry file is JSON, the engine ends with its exports."""
+    checksum and the length), the entry file is JSON, the engine's scripts end as they do."""
     try:
         entry = json.loads((bundle / _ENTRY).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -115,14 +116,14 @@ def broken_files(bundle: Path) -> list[str]:
             broken.append(name)
     for path in bundle.rglob("*"):
         name = path.relative_to(bundle).as_posix()
-        if path.is_file() and wanted(name, wasm_files(entry)) and name not in (_ENGINE, _ENTRY):
+        if path.is_file() and wanted(name, wasm_files(entry)) and name not in (_ENGINE, _WORKER, _ENTRY):
             try:
                 gzip.decompress(path.read_bytes())
             except (OSError, EOFError, zlib.error):
                 broken.append(name)
-    engine = bundle / _ENGINE
-    if not engine.is_file() or not engine.read_bytes().rstrip().endswith(b"};"):
-        broken.append(_ENGINE)
+    for script in (_ENGINE, _WORKER):  # each ends with its exports or its message listener
+        if not (bundle / script).is_file() or not (bundle / script).read_bytes().rstrip().endswith((b"};", b"})();")):
+            broken.append(script)
     return broken
 
 

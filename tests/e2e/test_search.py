@@ -85,7 +85,8 @@ def test_the_index_loads_only_when_the_reader_starts_searching(stack, watched):
     expect(page.get_by_role("status")).to_contain_text("match", timeout=15_000)
     assert "Naïve café notes: déjà vu, 東京, Ελληνικά" in result_titles(page)
     assert any(url.endswith("/pagefind/pagefind.js") for url in fetched)
-    assert not [url for url in fetched if "worker" in url or "-ui." in url]
+    assert any(url.endswith("/pagefind/pagefind-worker.js") for url in fetched), "searched off the page's thread"
+    assert not [url for url in fetched if "-ui." in url or "highlight" in url], "Pagefind's own UIs are not used"
     assert page.url.endswith("/search/?q=na%C3%AFve"), "the address keeps the query"
     assert page.evaluate("window.__violations") == []
 

@@ -61,15 +61,16 @@ def test_a_result_has_the_posts_title_date_and_writing_but_not_the_page_around_i
 
 def test_only_what_the_search_page_loads_is_published(published_site):
     names = set(bundle_state(published_site))
-    assert {"pagefind.js", "pagefind-entry.json", "wasm.en.pagefind"} <= names
-    assert not [n for n in names if "-ui." in n or "worker" in n or "highlight" in n or "playground" in n]
+    assert {"pagefind.js", "pagefind-worker.js", "pagefind-entry.json", "wasm.en.pagefind"} <= names
+    assert not [n for n in names if "-ui." in n or "highlight" in n or "playground" in n]
     assert not list(published_site.glob("pagefind/pagefind-*ui*"))
 
 
 def test_index_chunks_are_cached_for_good_and_the_engine_revalidated(published_site):
     for name in bundle_state(published_site):
         key = f"pagefind/{name}"
-        expected = REVALIDATE if name in ("pagefind.js", "pagefind-entry.json") or name.endswith(".pagefind") else IMMUTABLE
+        engine = name in ("pagefind.js", "pagefind-worker.js", "pagefind-entry.json") or name.endswith(".pagefind")
+        expected = REVALIDATE if engine else IMMUTABLE
         assert headers_for(key).cache_control == expected, key
 
 

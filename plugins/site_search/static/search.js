@@ -19,8 +19,9 @@ let timer = 0;
 function pagefind() {
   if (!engine) {
     engine = import(form.dataset.bundle + "pagefind.js").then(async (module) => {
-      // On the page, not in a worker: the CSP allows WebAssembly, and workers stay off.
-      await module.options({ noWorker: true, excerptLength: 24 });
+      // Pagefind searches in its web worker (pagefind-worker.js, same origin: the CSP's
+      // script-src 'self' covers it), so unpacking the index never holds up the page.
+      await module.options({ excerptLength: 24 });
       await module.init();
       return module;
     });
