@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from http import HTTPStatus
 from typing import Callable, Iterator
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote
 
 import waitress
 
@@ -61,7 +61,16 @@ MAX_API_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 IDLE_TIMEOUT_SECONDS = 10
 # Each open preview page holds a worker for its event stream; counter calls need the rest.
 WORKER_THREADS = 32
+# Preview pages' event streams hold a worker each for as long as the page is open; past this
+# many, a page gets the current status and is told to reconnect later (EventSource does), so
+# the workers left always answer pages and counter calls.
+MAX_EVENT_STREAMS = WORKER_THREADS - 8
+EVENT_STREAM_RETRY_MS = 5000
 CONNECTION_LIMIT = 500  # beyond it, connections wait in the listen backlog
+# CloudFront's limits on a viewer request: the URL, and the request line with every header.
+MAX_URL_BYTES = 8192
+MAX_REQUEST_HEAD_BYTES = 20480
+LOGGED_PATH_CHARS = 120
 LISTEN_BACKLOG = 1024
 # How often an event stream checks that its page is still there.
 DISCONNECT_CHECK_SECONDS = 1.0
@@ -236,7 +245,10 @@ class EdgeRequest:
 
     @classmethod
     def from_environ(cls, environ: dict) -> "EdgeRequest":
-        split = urlsplit(environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/"))
+        # The request target as sent: a path and a query, never a URL to parse ("//[" is a
+        # path here, where urlsplit would take "[" for a broken IPv6 host and raise).
+        target = (environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")).split("#", 1)[0]
+        path, _, query = target.partition("?")
         headers = {
             name[5:].replace("_", "-").lower(): value
             for name, value in environ.items() if name.startswith("HTTP_")
@@ -248,8 +260,8 @@ class EdgeRequest:
         stream = environ["wsgi.input"]
         return cls(
             method=environ["REQUEST_METHOD"],
-            raw_path=split.path or "/",
-            raw_query=split.query,
+            raw_path=path or "/",
+            raw_query=query,
             headers=headers,
             client_ip=environ.get("REMOTE_ADDR", ""),
             client_port=int(environ.get("REMOTE_PORT") or 0),
@@ -284,6 +296,7 @@ class EdgeApp:
         self.api_handler = api_handler
         self.preview = preview
         self.rules = rules or LiveEdgeRules()
+        self._stream_slots = threading.BoundedSemaphore(MAX_EVENT_STREAMS)
 
     def with_security_headers(self, headers: dict[str, str]) -> dict[str, str]:
         return with_security_headers(self.rules.current(), headers)
@@ -291,13 +304,18 @@ class EdgeApp:
     def __call__(self, environ: dict, start_response):
         started = time.perf_counter()
         request = EdgeRequest.from_environ(environ)
+        shown = _shortened(request.raw_path)
         try:
-            answer = self.answer(request)
+            if len((environ.get("REQUEST_URI") or "").encode("utf-8", "surrogateescape")) > MAX_URL_BYTES:
+                log.warning("edge: %s %s: URL over %d bytes, answered 414", request.method, shown, MAX_URL_BYTES)
+                answer = Answer(HTTPStatus.REQUEST_URI_TOO_LONG, {"Content-Type": "text/plain"}, b"414 URI too long\n")
+            else:
+                answer = self.answer(request)
         except Exception:  # the edge must answer even when an origin misbehaves
-            log.exception("edge: %s %s failed", request.method, request.raw_path)
+            log.exception("edge: %s %s failed", request.method, shown)
             answer = Answer(HTTPStatus.BAD_GATEWAY, {"Content-Type": "text/plain"}, b"502 bad gateway\n")
         finally:
-            log.debug("edge: %s %s in %.1f ms", request.method, request.raw_path, (time.perf_counter() - started) * 1000)
+            log.debug("edge: %s %s in %.1f ms", request.method, shown, (time.perf_counter() - started) * 1000)
         headers = [(name, value) for name, value in answer.headers.items() if name.lower() not in _FRAMING_HEADERS]
         status = f"{int(answer.status)} {_reason(answer.status)}"
         if isinstance(answer.body, bytes):
@@ -372,7 +390,11 @@ class EdgeApp:
         preview = self.preview
         if request.raw_path == EVENTS_PATH and request.method == "GET":
             headers = self.with_security_headers({"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
-            return Answer(200, headers, _event_stream(preview, request.client_gone))
+            if not self._stream_slots.acquire(blocking=False):
+                # every stream slot taken: this page gets the status now and comes back later
+                retry = f"retry: {EVENT_STREAM_RETRY_MS}\n".encode()
+                return Answer(200, headers, retry + event_bytes(preview.status()))
+            return Answer(200, headers, _event_stream(preview, request.client_gone, self._stream_slots.release))
         if request.raw_path == STATUS_PATH:
             return Answer(200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(preview.status()).encode())
         asset = preview.asset(request.raw_path)
@@ -382,22 +404,35 @@ class EdgeApp:
         return Answer(200, self.with_security_headers({"Content-Type": content_type, "Cache-Control": "no-store"}), body)
 
 
-def _event_stream(preview: PreviewChannel, client_gone: Callable[[], bool]) -> Iterator[bytes]:
+def _event_stream(
+    preview: PreviewChannel, client_gone: Callable[[], bool], done: Callable[[], None]
+) -> Iterator[bytes]:
     """One ``build`` event now and one per rebuild; a comment line when quiet. Each piece
     reaches the page at once (the server writes each one out as it is yielded); the stream
-    ends when the page goes away, so a closed tab does not hold a worker."""
-    status = preview.status()
-    yield event_bytes(status)
-    seen = status["generation"]
-    quiet = 0.0
-    while not preview.closed and not client_gone():
-        status = preview.wait_for_build(seen, DISCONNECT_CHECK_SECONDS)
-        if status is not None:
-            seen, quiet = status["generation"], 0.0
-            yield event_bytes(status)
-        elif (quiet := quiet + DISCONNECT_CHECK_SECONDS) >= KEEPALIVE_SECONDS:
-            quiet = 0.0
-            yield b": keep-alive\n\n"
+    ends when the page goes away, so a closed tab does not hold a worker. ``done`` gives its
+    slot back, however it ends (the server closes the stream when the page goes)."""
+    try:
+        status = preview.status()
+        yield event_bytes(status)
+        seen = status["generation"]
+        quiet = 0.0
+        while not preview.closed and not client_gone():
+            status = preview.wait_for_build(seen, DISCONNECT_CHECK_SECONDS)
+            if status is not None:
+                seen, quiet = status["generation"], 0.0
+                yield event_bytes(status)
+            elif (quiet := quiet + DISCONNECT_CHECK_SECONDS) >= KEEPALIVE_SECONDS:
+                quiet = 0.0
+                yield b": keep-alive\n\n"
+    finally:
+        done()
+
+
+def _shortened(path: str) -> str:
+    """A path as a log line shows it: a 100 KB URL is not a 100 KB log line."""
+    if len(path) <= LOGGED_PATH_CHARS:
+        return path
+    return f"{path[:LOGGED_PATH_CHARS]}… ({len(path)} characters)"
 
 
 def api_gateway_answer(rules: EdgeRules, status: int, message: str) -> Answer:
@@ -443,6 +478,8 @@ class EdgeServer:
             # Lets a page's event stream notice the page went away (waitress.client_disconnected).
             channel_request_lookahead=1,
             max_request_body_size=MAX_API_BODY + 1,
+            # Past it waitress answers 431 before the application runs.
+            max_request_header_size=MAX_REQUEST_HEAD_BYTES,
             # socket.listen's backlog: 5 (socketserver's default) reset connections when a page's
             # burst or 50 concurrent hits arrive faster than they are accepted.
             backlog=LISTEN_BACKLOG,

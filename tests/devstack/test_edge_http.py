@@ -259,3 +259,57 @@ def test_a_build_event_reaches_an_open_page_at_once_and_a_closed_page_frees_its_
     finally:
         preview.close()
         server.shutdown()
+
+
+@pytest.mark.parametrize("target", ["//[", "//[::1", "/[", "//example.com/posts/hello/"])
+def test_a_target_that_looks_like_a_broken_url_is_a_404_not_a_500(edge, quiet_terminal, target):
+    response, _ = Connection(edge).send(request("GET", target, {})).response()
+    assert response.status == 404
+
+
+def test_a_url_over_cloudfront_s_limit_is_414_with_a_short_log_line(edge, quiet_terminal, caplog):
+    from devstack.edge import MAX_URL_BYTES
+
+    response, _ = Connection(edge).send(request("GET", "/" + "a" * (MAX_URL_BYTES + 10), {})).response()
+    assert response.status == 414
+    [line] = [record.getMessage() for record in caplog.records if "414" in record.getMessage()]
+    assert len(line) < 300 and f"({MAX_URL_BYTES + 11} characters)" in line
+
+
+def test_a_100_kb_url_or_header_is_refused_before_the_application(edge, quiet_terminal, caplog):
+    response, _ = Connection(edge).send(request("GET", "/" + "a" * 100_000, {})).response()
+    assert response.status == 431
+    response, _ = Connection(edge).send(request("GET", "/", {"X-Big": "b" * 30_000})).response()
+    assert response.status == 431
+    assert all(len(record.getMessage()) < 300 for record in caplog.records)
+
+
+def test_the_api_answers_while_more_preview_pages_are_open_than_the_edge_has_workers(edge):
+    """Each open preview tab holds an event stream; past the streams' own budget a page gets
+    the status and a retry delay, so the counter API and the pages keep answering."""
+    from devstack.edge import EVENT_STREAM_RETRY_MS, WORKER_THREADS, start_edge
+    from devstack.livereload import PreviewChannel
+
+    preview = PreviewChannel()
+    server, _ = start_edge("127.0.0.1", 0, edge.origin, edge.app.api_handler, preview)
+    pages = []
+    try:
+        for _ in range(WORKER_THREADS + 8):
+            page = Connection(server).send(request("GET", "/_dev/events", {}))
+            assert page.reader.readline().startswith(b"HTTP/1.1 200")
+            pages.append(page)
+        late, late_body = Connection(server).send(request("GET", "/_dev/events", {})).response()
+        api, body = Connection(server).send(request(
+            "POST", "/api/hits", {"Content-Type": "application/json", "Content-Length": str(len(HIT)),
+                                  "User-Agent": "Mozilla/5.0 test"}, HIT)).response()
+        assert api.status == 200 and json.loads(body)["path"] == "/posts/hello/"
+        site, _ = Connection(server).send(request("GET", "/posts/hello/", {})).response()
+        assert site.status == 200
+        # the page past the budget: the status at once, and when to come back
+        assert late.status == 200 and f"retry: {EVENT_STREAM_RETRY_MS}".encode() in late_body
+        assert b"event: build" in late_body
+    finally:
+        for page in pages:
+            page.close()
+        preview.close()
+        server.shutdown()
