@@ -59,6 +59,7 @@ from typing import Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from shared.aws import error_code
 from shared.counter_schema import (
     DAY_WINDOW,
     HASH_KEY,
@@ -132,12 +133,12 @@ def _number(attributes: dict, name: str) -> int:
 
 def _unavailable(error: Exception) -> StoreUnavailable:
     if isinstance(error, ClientError):
-        return StoreUnavailable(error.response.get("Error", {}).get("Code", "ClientError"))
+        return StoreUnavailable(error_code(error, "ClientError"))
     return StoreUnavailable(type(error).__name__)
 
 
 def _is_condition_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return error_code(error) == "ConditionalCheckFailedException"
 
 
 class _Increment:

@@ -9,13 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from shared.aws import describe_error
 from shared.targets import PROJECT_ROOT, TargetError, Targets, resolve_targets
 
 from .diff import PlanRefused
 from .environment import patched_environ
 from .history import EntryKind, HistoryEntry, RollbackRefused
 from .publish import PublishOptions, PublishSummary, publish
-from .remote import AWS_ERRORS, Clients, PublishError, describe_error, read_history
+from .remote import AWS_ERRORS, Clients, PublishError, read_history
 from .rollback import RollbackOptions, RollbackSummary, rollback
 from .site import page_manifest_name
 from .wording import counted, terminal_safe

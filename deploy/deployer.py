@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from botocore.client import BaseClient
 
+from shared.aws import describe_error
 from shared.counter_schema import StoreUnavailable
 from shared.pagekey import PageKeyError
 
@@ -38,7 +39,6 @@ from .remote import (
     create_invalidation,
     current_version,
     delete_objects,
-    describe_error,
     list_remote,
     read_state,
     write_state,

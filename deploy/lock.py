@@ -24,6 +24,8 @@ from email.utils import parsedate_to_datetime
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
+from shared.aws import error_code
+
 from .objects import LOCK_KEY, unquoted_etag
 from .remote import PublishError
 
@@ -51,7 +53,7 @@ def operator_name() -> str:
 
 
 def _conflict(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code", "") in _CONFLICT_CODES
+    return error_code(error) in _CONFLICT_CODES
 
 
 def _server_time(response: dict[str, object]) -> datetime:
@@ -113,7 +115,7 @@ class PublishLock:
         try:
             response = self.s3.get_object(Bucket=self.bucket, Key=LOCK_KEY)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+            if error_code(error) in {"NoSuchKey", "404"}:
                 return None
             raise
         body = response["Body"].read()

@@ -7,7 +7,6 @@ cloudfront Create/GetInvalidation, dynamodb BatchGet/BatchWrite).
 from __future__ import annotations
 
 import base64
-import os
 import threading
 import time
 from collections import Counter
@@ -18,15 +17,9 @@ import botocore.loaders
 import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    ProfileNotFound,
-)
+from botocore.exceptions import BotoCoreError, ClientError
 
-from shared.counter_schema import StoreUnavailable
+from shared.aws import error_code, local_credentials
 from shared.targets import DEFAULT_REGION
 
 from .headers import Headers, headers_for
@@ -159,16 +152,7 @@ class Clients:
         pool as wide as the worker pool. A custom endpoint (moto, LocalStack) with no
         credentials configured gets dummy ones: those servers accept any."""
         region = region or DEFAULT_REGION
-        local_without_credentials = endpoint_url and not (
-            os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")
-        )
-        session = (
-            aws_session(
-                aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
-            )
-            if local_without_credentials
-            else aws_session(region_name=region)
-        )
+        session = aws_session(region_name=region, **local_credentials(endpoint_url))
         config = Config(
             retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
@@ -191,42 +175,6 @@ class Clients:
             return client
 
         return cls(make)
-
-
-def describe_error(error: BaseException, bucket: str | None = None) -> str:
-    """One line a user can act on, for the AWS errors publish meets."""
-    if isinstance(error, NoCredentialsError):
-        return "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
-    if isinstance(error, ClientError):
-        code = error.response.get("Error", {}).get("Code", "")
-        message = error.response.get("Error", {}).get("Message", "") or code
-        operation = error.operation_name
-        if code == "NoSuchBucket" or (code == "404" and operation == "HeadBucket"):
-            return f"bucket {bucket} does not exist ({code})"
-        if code in {
-            "InvalidAccessKeyId",
-            "SignatureDoesNotMatch",
-            "ExpiredToken",
-            "InvalidClientTokenId",
-            "UnrecognizedClientException",
-            "InvalidToken",
-        }:
-            return f"AWS rejected the credentials ({code}: {message})"
-        if code in {"AccessDenied", "AccessDeniedException", "403"}:
-            return f"access denied for {operation} (check the deploy role's permissions)"
-        return f"{operation} failed: {code}: {message}"
-    if isinstance(error, ProfileNotFound):
-        return f"{error}: AWS_PROFILE must name a profile in ~/.aws/config (aws configure list-profiles)"
-    if isinstance(error, EndpointConnectionError):
-        return (
-            f"{error}: check that the endpoint is up and its URL (AWS_ENDPOINT_URL or "
-            "--endpoint-url; unset for AWS), and the network"
-        )
-    if isinstance(error, BotoCoreError):
-        return str(error)
-    if isinstance(error, StoreUnavailable):
-        return f"DynamoDB unavailable ({error})"
-    return f"{type(error).__name__}: {error}"
 
 
 # -- listing and the publish state ------------------------------------------------------
@@ -297,7 +245,7 @@ def list_remote(
 
 
 def _missing(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") in {"NoSuchKey", "NoSuchVersion", "404"}
+    return error_code(error) in {"NoSuchKey", "NoSuchVersion", "404"}
 
 
 def read_object(s3: BaseClient, bucket: str, key: str, version_id: str | None = None) -> bytes | None:
@@ -352,7 +300,7 @@ def write_state(
             **condition,
         )
     except ClientError as error:
-        if condition and error.response.get("Error", {}).get("Code") in CONFLICT_CODES:
+        if condition and error_code(error) in CONFLICT_CODES:
             raise ConditionalWrite(STATE_KEY) from error
         raise
     return unquoted_etag(result["ETag"])
@@ -411,7 +359,7 @@ def stored_version(s3: BaseClient, bucket: str, key: str, version_id: str) -> Re
     try:
         head = s3.head_object(Bucket=bucket, Key=key, VersionId=version_id)
     except ClientError as error:
-        if _missing(error) or error.response.get("Error", {}).get("Code") == "400":
+        if _missing(error) or error_code(error) == "400":
             return None
         raise
     if head.get("DeleteMarker"):

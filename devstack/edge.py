@@ -37,6 +37,7 @@ from urllib.parse import parse_qsl, unquote
 import waitress
 
 from deploy.objects import BOOKKEEPING_KEYS
+from shared.aws import error_code
 from shared.edge_rules import EdgeRules, LiveEdgeRules
 
 from devstack.livereload import (
@@ -212,7 +213,7 @@ class SiteOrigin:
         try:
             obj = self.s3.get_object(**args)
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
+            code = error_code(error)
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             if code == "304" or status == 304:
                 return 304, {"ETag": if_none_match or ""}, b""

@@ -40,20 +40,19 @@ from botocore.config import Config
 
 from shared.counter_table import put_items
 from deploy.environment import patched_environ
-from deploy.remote import AWS_ERRORS, describe_error
+from deploy.remote import AWS_ERRORS
 from deploy.site import BuildReport, build_site, page_manifest_name, read_pelican_settings, run_build
 from shared.targets import PROJECT_ROOT
 from devstack.edge import EdgeServer, SiteOrigin, start_edge
 from devstack.livereload import PreviewChannel
 from devstack.provision import Provisioned, StackNames, provision
 from devstack.rebuild import PreviewSources, Rebuild, SiteWatcher, changed_url_paths
+from shared.aws import LOCAL_CREDENTIALS, describe_error
 from shared.edge_rules import LiveEdgeRules
 
 log = logging.getLogger(__name__)
 
 STATE_DIR = PROJECT_ROOT / ".local-state"
-# moto accepts any credentials; fixed ones keep real credentials out of local traffic.
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local"}
 # How the live preview builds, whatever the settings file says: stale files go (a deleted post
 # disappears), Pelican's content cache skips re-reading unchanged posts.
 PREVIEW_OVERRIDES = {

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
+from shared.aws import NO_CREDENTIALS, error_code, error_message
 from shared.pagekey import PageKeyError, normalise_page_key
 from shared.targets import DEFAULT_REGION, PROJECT_ROOT, TargetError, resolve_targets
 from stats import render
@@ -40,18 +41,18 @@ def describe_read_error(error: BaseException, table: str, where: str) -> str:
     """One line saying why ``table`` at ``where`` (an endpoint URL or "AWS <region>") could not
     be read, and what to check; shared by make stats and the popular_posts plugin."""
     if isinstance(error, NoCredentialsError):
-        return "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+        return NO_CREDENTIALS
     if isinstance(error, EndpointConnectionError):
         local = "://127.0.0.1" in where or "://localhost" in where
         hint = "is `make serve` running? " if local else ""
         return f"cannot reach DynamoDB at {where} ({hint}is AWS_ENDPOINT_URL right?)"
     if isinstance(error, ClientError):
-        code = error.response.get("Error", {}).get("Code", "")
+        code = error_code(error)
         if code == "ResourceNotFoundException":
             return f"table {table} does not exist at {where}"
         if code in {"AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException"}:
             return f"DynamoDB refused to read table {table} ({code}): check the credentials' read access"
-        return f"reading table {table} failed: {code}: {error.response.get('Error', {}).get('Message', '')}"
+        return f"reading table {table} failed: {code}: {error_message(error)}"
     return f"cannot read table {table} at {where}: {error}"
 
 

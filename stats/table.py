@@ -4,12 +4,12 @@ makes."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
+from shared.aws import local_credentials
 from shared.counter_schema import HASH_KEY, PAGE_PREFIX, SITE_PK
 from shared.counter_table import RETIRED_PREFIX
 
@@ -22,16 +22,9 @@ CLIENT_CONFIG = Config(
 def dynamodb_client(endpoint_url: str | None, region: str) -> Any:
     """A DynamoDB client; a custom endpoint (the local stack's moto, LocalStack) with no
     credentials configured gets dummy ones, as publish does: those servers accept any."""
-    local_without_credentials = endpoint_url and not (
-        os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")
-    )
-    credentials = (
-        {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
-        if local_without_credentials
-        else {}
-    )
     return boto3.client(
-        "dynamodb", region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG, **credentials
+        "dynamodb", region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG,
+        **local_credentials(endpoint_url),
     )
 
 

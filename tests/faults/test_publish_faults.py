@@ -10,7 +10,8 @@ import pytest
 
 from shared.counter_table import create_table
 from deploy.publish import PublishOptions, publish
-from deploy.remote import AWS_ERRORS, CONNECT_TIMEOUT_SECONDS, MAX_ATTEMPTS, READ_TIMEOUT_SECONDS, PublishError, describe_error
+from deploy.remote import AWS_ERRORS, CONNECT_TIMEOUT_SECONDS, MAX_ATTEMPTS, READ_TIMEOUT_SECONDS, PublishError
+from shared.aws import describe_error
 from shared.targets import DEFAULT_REGION
 from tests.faults.proxy import Seen
 from tests.publish.helpers import BUCKET, TABLE, snapshot, write_site
