@@ -15,21 +15,16 @@ Run alone: ``python -m bench.photos [--quick] [--photos N] [--runs N]``.
 
 from __future__ import annotations
 
-import json
-import resource
-import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bench.build_cpu import build_cpu_seconds
 from bench.cli import run_alone
 from bench.sitegen import generate_site, photo_jpeg
 from bench.static_site import serve_site
 from bench.table import Row, human_bytes
-from shared.targets import PROJECT_ROOT
 from deploy.wording import counted
 from devstack.browser import launch_chromium
 
@@ -41,10 +36,6 @@ DEVICES = {
     "desktop 1280 px at 1x": {"viewport": {"width": 1280, "height": 900}},
     "laptop 1440 px at 2x": {"viewport": {"width": 1440, "height": 900}, "device_scale_factor": 2},
 }
-BUILD = (
-    "import sys, json; from deploy.site import build_site; "
-    "build_site('pelicanconf.py', sys.argv[2], json.loads(sys.argv[3]), sys.argv[1])"
-)
 
 
 def photo_post(content: Path, photos: int) -> None:
@@ -59,21 +50,9 @@ def photo_post(content: Path, photos: int) -> None:
     )
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def timed_build(content: Path, output: Path, cache: Path, photos_on: bool) -> float:
     """CPU seconds of one build in a fresh interpreter."""
-    shutil.rmtree(output, ignore_errors=True)
-    overrides = {"CACHE_PATH": str(cache), "PHOTOS": {"enabled": photos_on}}
-    before = _children_cpu()
-    done = subprocess.run([sys.executable, "-c", BUILD, str(content), str(output), json.dumps(overrides)],
-                          cwd=PROJECT_ROOT, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"build failed: {done.stderr.strip()[-2000:]}")
-    return _children_cpu() - before
+    return build_cpu_seconds(content, output, {"CACHE_PATH": str(cache), "PHOTOS": {"enabled": photos_on}})
 
 
 def image_bytes(browser, url: str, device: dict) -> tuple[int, int]:

@@ -13,7 +13,6 @@ Run alone: ``python -m bench.plugin_overhead [--quick] [--posts N] [--runs N]``.
 from __future__ import annotations
 
 import json
-import resource
 import shutil
 import statistics
 import subprocess
@@ -22,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.build_cpu import children_cpu
 from bench.cli import run_alone
 from bench.sitegen import GeneratedSite, generate_site
 from bench.table import Row
@@ -39,19 +39,14 @@ BUILD = (
 )
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _timed_build(site: GeneratedSite, output: Path, counter: bool) -> tuple[float, float]:
     """CPU and wall seconds of one build in a fresh interpreter."""
     if output.exists():
         shutil.rmtree(output)
     command = [sys.executable, "-c", BUILD, str(site.content_dir), str(output), "on" if counter else "off"]
-    cpu, wall = _children_cpu(), time.perf_counter()
+    cpu, wall = children_cpu(), time.perf_counter()
     done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True)
-    cpu, wall = _children_cpu() - cpu, time.perf_counter() - wall
+    cpu, wall = children_cpu() - cpu, time.perf_counter() - wall
     if done.returncode != 0:
         raise RuntimeError(f"build failed: {done.stderr.strip()[-2000:]}")
     return cpu, wall

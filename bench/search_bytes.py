@@ -15,21 +15,17 @@ Run alone: ``python -m bench.search_bytes [--quick] [--posts N]``.
 from __future__ import annotations
 
 import gzip
-import json
 import re
-import resource
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from bench.build_cpu import build_cpu_seconds
 from bench.cli import run_alone
 from bench.sitegen import generate_site
 from bench.static_site import serve_site
 from bench.table import Row, human_bytes
-from shared.targets import PROJECT_ROOT
 from devstack.browser import launch_chromium
 
 QUICK = {"posts": 60}
@@ -37,28 +33,12 @@ FULL = {"posts": 1000}
 FIRST_QUERY_GOAL = 150 * 1024
 NEXT_QUERY_GOAL = 10 * 1024
 COMPRESSED_TYPES = ("javascript", "json", "text/", "xml", "svg")
-BUILD = (
-    "import sys, json; from deploy.site import build_site; "
-    "build_site('pelicanconf.py', sys.argv[2], json.loads(sys.argv[3]), sys.argv[1])"
-)
 STOP_WORDS = set("the a an of to in for with on by from as at that this which when while because so but and or not".split())
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def timed_build(content: Path, output: Path, search_on: bool) -> float:
     """CPU seconds of one build in a fresh interpreter, Pagefind's process included."""
-    shutil.rmtree(output, ignore_errors=True)
-    overrides = {"SITE_SEARCH": {"enabled": search_on}}
-    before = _children_cpu()
-    done = subprocess.run([sys.executable, "-c", BUILD, str(content), str(output), json.dumps(overrides)],
-                          cwd=PROJECT_ROOT, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"build failed: {done.stderr.strip()[-2000:]}")
-    return _children_cpu() - before
+    return build_cpu_seconds(content, output, {"SITE_SEARCH": {"enabled": search_on}})
 
 
 def title_words(post: Path) -> list[str]:
