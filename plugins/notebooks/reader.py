@@ -79,7 +79,12 @@ class NotebookReader(BaseReader):
         raw = {str(k).lower(): str(v) for k, v in (notebook.metadata.get("pelican") or {}).items()}
         raw.update(sidecar_metadata(source))
         metadata = {name: self.process_metadata(name, value) for name, value in raw.items()}
-        return notebook_html(notebook, self.settings.get("MARKDOWN") or {}), metadata
+        html = notebook_html(notebook, self.settings.get("MARKDOWN") or {})
+        if "summary" not in metadata:  # the cells are no paragraphs: the first Markdown one says what it is
+            first = re.search(r"<p>.*?</p>", html, re.S)
+            if first:
+                metadata["summary"] = first.group(0)
+        return html, metadata
 
 
 def add_reader(readers) -> None:

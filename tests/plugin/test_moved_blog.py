@@ -105,6 +105,7 @@ def test_notebook_post_renders_cells_and_writes_its_plot_as_a_file(moved_site):
     plotted = base64.b64decode(notebook["cells"][2]["outputs"][0]["data"]["image/png"])
     assert (moved_site / image.group(1)).read_bytes() == plotted
     assert "1 min read" in html  # the plot's base64 is not read as words
+    assert re.search(r'<meta name="description" content="The model is y=ax\+b, fitted by least squares:', html)
 
 
 def test_notebook_embedded_in_a_post(moved_site):
