@@ -19,9 +19,12 @@ import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from shared.targets import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from sitebuild.cache import BuildCache
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +101,8 @@ def run_build(
     the site (a bad post, template or settings file), only for a bug of the caller."""
     from pelican import Pelican
 
+    from sitebuild.receivers import plugin_receivers_released
+
     override = dict(overrides or {})
     if output_path is not None:
         override["OUTPUT_PATH"] = str(Path(output_path).resolve())
@@ -110,7 +115,9 @@ def run_build(
             report.settings = settings
             report.output = Path(settings["OUTPUT_PATH"])
             collector.content_path = Path(settings["PATH"])
-            Pelican(settings).run()
+            use_build_cache(settings)
+            with plugin_receivers_released():
+                Pelican(settings).run()
         except Exception as error:  # noqa: BLE001 - Pelican raises many kinds; each becomes a problem
             collector.add_exception(error)
     report.problems = collector.problems
@@ -135,6 +142,26 @@ def build_site(
     if not report.ok:
         raise SiteBuildError(report.problems)
     return report.output
+
+
+def use_build_cache(settings: dict) -> "BuildCache":
+    """Point Pelican's content cache at the cache of this build's identity (beside the output),
+    so a change of settings, plugins, theme or installed versions reads everything again."""
+    from sitebuild.cache import BuildCache
+    from sitebuild.identity import build_identity
+
+    cache = BuildCache.beside(Path(settings["OUTPUT_PATH"]), build_identity(settings))
+    cache.open()
+    settings.update(
+        CACHE_CONTENT=True,
+        LOAD_CONTENT_CACHE=True,
+        CONTENT_CACHING_LAYER="reader",
+        # By content, not time: two saves within the file system's clock tick are both seen.
+        CHECK_MODIFIED_METHOD="md5",
+        GZIP_CACHE=False,
+        CACHE_PATH=str(cache.content_cache),
+    )
+    return cache
 
 
 def read_pelican_settings(settings_file: str | os.PathLike, override: dict | None = None) -> dict:

@@ -54,13 +54,9 @@ log = logging.getLogger(__name__)
 
 STATE_DIR = PROJECT_ROOT / ".local-state"
 # How the live preview builds, whatever the settings file says: stale files go (a deleted post
-# disappears), Pelican's content cache skips re-reading unchanged posts.
-PREVIEW_OVERRIDES = {
-    "DELETE_OUTPUT_DIRECTORY": True,
-    "CACHE_CONTENT": True,
-    "LOAD_CONTENT_CACHE": True,
-    "CONTENT_CACHING_LAYER": "reader",
-}
+# disappears). Every build keeps its content cache beside the output, keyed by the build's
+# identity (deploy.site.use_build_cache): under .local-state/, so a restart starts warm.
+PREVIEW_OVERRIDES = {"DELETE_OUTPUT_DIRECTORY": True}
 # The local counter's DynamoDB client: the handler's retries (counter_lambda.handler) with a
 # longer read timeout. moto shares this machine with the rebuilds and a browser, and can take
 # over the handler's 0.5 s to answer; a write it applied then is resent and counts twice (the
@@ -245,8 +241,7 @@ class DevStack:
     # --- the live preview ----------------------------------------------------------------------
 
     def build_preview(self) -> BuildReport:
-        overrides = {**PREVIEW_OVERRIDES, "CACHE_PATH": str(self.output_dir.parent / f".{self.output_dir.name}-cache")}
-        return run_build(self.settings_file, self.output_dir, {**overrides, **self.overrides}, self.content_path)
+        return run_build(self.settings_file, self.output_dir, {**PREVIEW_OVERRIDES, **self.overrides}, self.content_path)
 
     def rebuild(self, publish_failed: bool = False) -> Rebuild:
         """Build; publish what changed (only when the build is good, unless ``publish_failed``);
