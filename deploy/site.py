@@ -25,6 +25,7 @@ from shared.targets import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from sitebuild.cache import BuildCache
+    from sitebuild.incremental import IncrementalRun
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ class BuildReport(ProblemList):
     output: Path
     problems: list[BuildProblem] = field(default_factory=list)
     settings: dict = field(default_factory=dict, repr=False)
+    incremental: "IncrementalRun | None" = field(default=None, repr=False)  # what was rendered and kept
 
 
 def run_build(
@@ -99,8 +101,7 @@ def run_build(
 ) -> BuildReport:
     """Run Pelican once and report every warning and error it had; never raises for a problem of
     the site (a bad post, template or settings file), only for a bug of the caller."""
-    from pelican import Pelican
-
+    from sitebuild.incremental import run_pelican
     from sitebuild.receivers import plugin_receivers_released
 
     override = dict(overrides or {})
@@ -115,9 +116,9 @@ def run_build(
             report.settings = settings
             report.output = Path(settings["OUTPUT_PATH"])
             collector.content_path = Path(settings["PATH"])
-            use_build_cache(settings)
+            cache = use_build_cache(settings)
             with plugin_receivers_released():
-                Pelican(settings).run()
+                report.incremental = run_pelican(settings, cache)
         except Exception as error:  # noqa: BLE001 - Pelican raises many kinds; each becomes a problem
             collector.add_exception(error)
     report.problems = collector.problems

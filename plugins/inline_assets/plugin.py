@@ -14,13 +14,14 @@ class InlineMove:
         self.output = Path(settings["OUTPUT_PATH"])
         self.siteurl = (settings.get("SITEURL") or "").rstrip("/")
 
-    def rewrite(self, path: Path) -> None:
+    def rewrite(self, path: Path) -> list[str]:
+        """Rewrite the page at ``path``; the files (under the output folder) it now links."""
         if path.suffix not in (".html", ".htm") or not path.is_file():
-            return
+            return []
         html = path.read_text(encoding="utf-8")
         moved = extract_inline(html, self.siteurl)
         if moved.html == html:
-            return
+            return []
         for relative, contents in moved.files.items():
             target = self.output / relative
             if target.is_file():  # named by its digest: already there means already right
@@ -31,6 +32,7 @@ class InlineMove:
             else:
                 target.write_text(contents, encoding="utf-8")
         path.write_text(moved.html, encoding="utf-8")
+        return list(moved.files)
 
 
 _run: InlineMove | None = None
@@ -44,5 +46,12 @@ def configure(pelican) -> None:
 
 
 def rewrite_written_page(path, context) -> None:
-    if _run is not None:
-        _run.rewrite(Path(path))
+    if _run is None or (context or {}).get("output_kept"):
+        # Kept by the incremental build as the last build wrote (and rewrote) it; its files
+        # are kept with it.
+        return
+    files = _run.rewrite(Path(path))
+    if files and context and context.get("output_file"):
+        from sitebuild.incremental import note_output_files
+
+        note_output_files(context["output_file"], files)

@@ -8,6 +8,10 @@ is replaced at the start of every build.
 
 from pelican import signals
 
+# Holds for an incremental build (sitebuild.incremental): every page, rendered or kept, is
+# collected from the content_written signal.
+INCREMENTAL_SAFE = True
+
 from .plugin import collect_page, start_build, write_sitemap
 
 

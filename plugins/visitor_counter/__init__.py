@@ -1,5 +1,9 @@
 """Pelican plugin: embed the visitor-counter widget and write the page manifest."""
 
+# Holds for an incremental build (sitebuild.incremental): a page kept as the last build wrote it
+# counts when the last build's manifest counted it, so the manifest lists every counted page.
+INCREMENTAL_SAFE = True
+
 
 def register():
     # Imported here, not at the top: publish reads the plugin's options (keys.py) without

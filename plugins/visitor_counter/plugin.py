@@ -26,6 +26,7 @@ class CounterBuild:
         self.script_path = script_name(self.script_source, self.options["script_dir"])
         self.rendered: dict[str, str] = {}  # output file -> key, from template calls
         self.written: set[str] = set()  # output files actually written
+        self._previous_keys: set[str] | None = None  # the manifest the last build wrote
         # Rendered once per build, not once per page: a 1,000-post site has 2,500 pages.
         self._script_tag = Markup('<script defer src="{}"></script>').format(self.script_url())
         self._widget_template = {
@@ -62,6 +63,24 @@ class CounterBuild:
             return Markup("")
         return self._script_tag
 
+    def collect_kept(self, output_file: str) -> None:
+        """A page the incremental build kept as the last build wrote it (sitebuild.incremental),
+        not rendered now: it shows the widget when the last build's manifest counted it."""
+        try:
+            key = page_key_for(output_file, self.siteurl)
+        except ValueError:
+            return
+        if key in self.previous_keys():
+            self.rendered[output_file] = key
+
+    def previous_keys(self) -> set[str]:
+        if self._previous_keys is None:
+            try:
+                self._previous_keys = set(json.loads((self.output_path / self.options["manifest"]).read_text(encoding="utf-8")))
+            except (OSError, ValueError, TypeError):
+                self._previous_keys = set()
+        return self._previous_keys
+
     def page_keys(self) -> list[str]:
         return sorted({key for name, key in self.rendered.items() if name in self.written})
 
@@ -94,7 +113,10 @@ def expose_to_templates(generator) -> None:
 
 def collect_written_page(path, context) -> None:
     if _build is not None and _build.enabled and context and context.get("output_file"):
-        _build.written.add(context["output_file"])
+        output_file = context["output_file"]
+        _build.written.add(output_file)
+        if context.get("output_kept"):
+            _build.collect_kept(output_file)
 
 
 def write_outputs(pelican) -> None:
