@@ -299,9 +299,15 @@ def _raised_at(error: BaseException) -> tuple[Path | None, int | None]:
     # Otherwise the deepest frame that is the site's own file (a template, a plugin, settings).
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
         path = Path(frame.filename)
-        if _is_file(path) and not _is_library(path) and path.resolve() != Path(__file__).resolve():
+        if _is_file(path) and not _is_library(path) and not _is_build_machinery(path):
             return path.resolve(), frame.lineno
     return None, None
+
+
+def _is_build_machinery(path: Path) -> bool:
+    """This module and the build package: never the site's file at fault."""
+    resolved = path.resolve()
+    return resolved == Path(__file__).resolve() or resolved.is_relative_to(PROJECT_ROOT / "sitebuild")
 
 
 def _is_library(path: Path) -> bool:

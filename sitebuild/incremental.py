@@ -67,8 +67,10 @@ class OutputRecord:
     # Files under the content folder that no generator read (a notebook a post embeds, a file
     # of a kind Pelican does not know), by stamp: when one changes, everything is read again.
     unknown_sources: dict[str, str | None] = field(default_factory=dict)
+    # Each static file's output path -> its source's digest.
+    statics: dict[str, str | None] = field(default_factory=dict)
 
-    FIELDS = ("digests", "stamps", "produced", "companions", "unknown_sources")
+    FIELDS = ("digests", "stamps", "produced", "companions", "unknown_sources", "statics")
 
     @classmethod
     def load(cls, path: Path) -> "OutputRecord | None":
@@ -93,7 +95,12 @@ def stamp(path: Path) -> list[int] | None:
 
 
 def content_digest(path: Path) -> str | None:
+    """A file's content digest; its size and time past 1 MiB (a large photo read at every build
+    would cost more than it saves)."""
     try:
+        status = path.stat()
+        if status.st_size > 1 << 20:
+            return f"{status.st_size}:{status.st_mtime_ns}"
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
@@ -108,7 +115,6 @@ class IncrementalRun:
         self.record_path = cache.folder / RECORD_FILE
         self.previous = previous or OutputRecord.load(self.record_path)
         self.settings = settings
-        self.author_deletes_output = settings.get("AUTHOR_DELETES_OUTPUT", settings["DELETE_OUTPUT_DIRECTORY"])
         self.digests = InputDigests(settings.get("SITEURL", "") or "")
         self.decisions: dict[str, bool] = {}
         self._claimed: dict[str, bool] = {}  # output -> whether its writer may override
@@ -133,7 +139,9 @@ class IncrementalRun:
         if reason and (self.full_reason is None or self.keeps_outputs):
             self.full_reason = reason
         if not self.keeps_outputs:
-            pelican.delete_outputdir = self.author_deletes_output
+            # A build that cannot tell which files are its own is a build into an empty folder
+            # (Pelican keeps OUTPUT_RETENTION): what it writes is then all there is.
+            pelican.delete_outputdir = True
         _current = self
         if self.full_reason:
             log.info("full build: %s", self.full_reason)
@@ -146,11 +154,14 @@ class IncrementalRun:
             if self.previous is not None and name in self.previous.companions:
                 self.current.companions[name] = self.previous.companions[name]
         companions = {file for files in self.current.companions.values() for file in files}
-        produced = set(self.current.digests) | set(self.current.produced) | companions | self._touched_files()
+        # What this build knows it made; a file a plugin wrote when the build was finalized is
+        # the plugin's to keep or remove (it writes the same names each build, or keeps its own
+        # folder in step, as the search index does).
+        attributed = set(self.current.digests) | set(self.current.produced) | companions
         if self.previous is not None and self.keeps_outputs:
-            for stale in sorted(set(self.previous.produced) - produced):
+            for stale in sorted(set(self.previous.produced) - attributed - self._touched_files()):
                 remove_output(self.output, stale)
-        self.current.produced = sorted(produced)
+        self.current.produced = sorted(attributed)
         for name in self.current.digests:
             self.current.stamps[name] = stamp(self.output / name) or [-1, -1]
         self.current.save(self.record_path)
@@ -166,16 +177,22 @@ class IncrementalRun:
             return {}
 
     def note_generators(self, generators) -> None:
-        """What the generators read (every post, page and static file) and copy."""
+        """What the generators read (every post, page and static file) and copy. A static file
+        added, removed or changed renders everything: a page shows an image by its bytes too
+        (its size, the variants plugins/photos makes of it)."""
         self._read_sources = set()
         for generator in generators:
             for static in getattr(generator, "staticfiles", []):
                 # A file a post links to that is gone is listed still, and never copied.
                 if os.path.exists(static.source_path):
                     self.current.produced.append(static.save_as)
+                    self.current.statics[static.save_as] = content_digest(Path(static.source_path))
             for name in SOURCE_LISTS:
                 for item in getattr(generator, name, None) or []:
                     self._read_sources.add(os.path.abspath(item.source_path))
+        if self.previous is not None and self.previous.statics != self.current.statics and self.full_reason is None:
+            changed = sorted(set(self.previous.statics.items()) ^ set(self.current.statics.items()))
+            self.full_reason = f"a static file changed: {changed[0][0]}"
 
     def unknown_source_changed(self) -> str | None:
         """A file under the content folder that no generator read and that changed (appeared,
@@ -197,8 +214,8 @@ class IncrementalRun:
 
     @property
     def keeps_outputs(self) -> bool:
-        """Whether this build keeps unchanged outputs (else it is a plain Pelican build: its
-        output folder emptied first or not, as the settings say, and nothing deleted after)."""
+        """Whether this build keeps unchanged outputs (else it is a plain Pelican build into an
+        emptied output folder, and nothing is deleted after)."""
         return self.full_reason is None or self.full_reason.startswith(KEEPING_FULL_REASONS)
 
     def note_output_files(self, output_file: str, files: list[str]) -> None:
@@ -403,7 +420,7 @@ SOURCE_LISTS = (
     "pages", "hidden_pages", "draft_pages", "draft_translations", "staticfiles",
 )
 # Full builds that still know every output they make (so they may delete the stale ones).
-KEEPING_FULL_REASONS = ("no record", "two outputs", "a file the build cannot attribute")
+KEEPING_FULL_REASONS = ("no record", "two outputs", "a file the build cannot attribute", "a static file changed")
 # In the context of ``content_written`` for an output kept as the last build wrote it, not rendered.
 KEPT_FLAG = "output_kept"
 
@@ -493,9 +510,7 @@ def timed_summary(run: IncrementalRun, started: float) -> str:
 def run_pelican(settings: dict, cache: BuildCache) -> IncrementalRun:
     """Run Pelican with ``settings`` incrementally over the output the last build under
     ``cache``'s identity left. The caller releases the plugins' receivers afterwards."""
-    author_deletes_output = settings["DELETE_OUTPUT_DIRECTORY"]
     run = IncrementalRun(settings, cache)
-    run.author_deletes_output = author_deletes_output
     try:
         _run_once(settings, run)
     except RepeatedOutput as repeated:
@@ -514,7 +529,6 @@ def run_pelican(settings: dict, cache: BuildCache) -> IncrementalRun:
 
 def _again(settings: dict, run: IncrementalRun, reason: str) -> IncrementalRun:
     again = IncrementalRun(settings, run.cache, previous=run.previous)
-    again.author_deletes_output = run.author_deletes_output
     again.full_reason = reason
     return again
 

@@ -3,6 +3,11 @@
 through untouched. Templates apply it with the ``responsive_images`` filter."""
 
 
+# Holds for an incremental build (sitebuild.incremental): the variants shown on a page are noted as that
+# page's files (kept with it), and a changed photo renders every page.
+INCREMENTAL_SAFE = True
+
+
 def register():
     # Imported here: the content check reads the options (options.py) without loading Pelican.
     from pelican import signals

@@ -15,6 +15,8 @@ from plugins.listed import listed
 
 from .markup import ImageTag, display_width, picture, rewrite
 from .options import is_raster, read_options
+from sitebuild.incremental import note_output_files
+
 from .variants import Photo, PhotoCache, original_format_of, oriented_size, write_atomically
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,7 @@ class PhotoBuild:
             except (OSError, ValueError) as error:  # Pillow: not an image it can read
                 log.warning("photos: %s is kept as written: %s", url_path, error)
                 return None
+            note_output_files(output_file, [v.name for v in photo.variants])
             return picture(
                 tag.attributes, photo, original_format_of(source), self.siteurl,
                 self.options["sizes"], lazy=index >= self.options["eager"],

@@ -1,6 +1,12 @@
 """Pelican plugin: a static, private search (Pagefind) over the site's posts and pages."""
 
 
+# Holds for an incremental build (sitebuild.incremental): the index is made from the pages on
+# disk, kept or
+# rendered, and its folder kept in step with the index by the plugin itself.
+INCREMENTAL_SAFE = True
+
+
 def register():
     from pelican import signals
 

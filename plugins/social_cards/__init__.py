@@ -2,6 +2,11 @@
 colours), for og:image and twitter:image; a post's own ``image:`` metadata wins."""
 
 
+# Holds for an incremental build (sitebuild.incremental): every post's card is written at every build and
+# noted as its page's file, so the card of a deleted post goes with it.
+INCREMENTAL_SAFE = True
+
+
 def register():
     from pelican import signals
 

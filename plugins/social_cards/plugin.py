@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from plugins.listed import listed
 from plugins.photos.variants import write_atomically
+from sitebuild.incremental import note_output_files
 from plugins.visitor_counter.keys import merge_options
 
 from .card import CardText, card_key, draw_card, theme_colours
@@ -75,6 +76,8 @@ def attach_cards(generator) -> None:
     for article in [*generator.articles, *generator.translations, *generator.drafts, *generator.drafts_translations]:
         if not getattr(article, "image", None):
             article.social_card = _build.card_for(article)
+            # The card goes with the post's page: an incremental build deletes it with the post.
+            note_output_files(article.save_as, [article.social_card])
 
 
 def write_cards(pelican) -> None:

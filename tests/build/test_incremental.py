@@ -264,18 +264,18 @@ def fixture_site(root: Path) -> Site:
     return Site(root / "content", root)
 
 
-@settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=1, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_incremental_output_equals_a_full_build_after_random_edits(data):
     with tempfile.TemporaryDirectory(prefix="incremental-") as root:
-        run_edits(generated_site(Path(root)), data, steps=10)
+        run_edits(generated_site(Path(root)), data, steps=12)
 
 
 @settings(max_examples=1, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_incremental_output_equals_a_full_build_on_the_fixture_blog(data):
     with tempfile.TemporaryDirectory(prefix="incremental-fixture-") as root:
-        run_edits(fixture_site(Path(root)), data, steps=8)
+        run_edits(fixture_site(Path(root)), data, steps=6)
 
 
 @pytest.mark.slow
