@@ -29,7 +29,7 @@ import types
 from pathlib import Path, PurePath
 from typing import Any, Iterable
 
-from deploy.targets import PROJECT_ROOT
+from shared.targets import PROJECT_ROOT
 
 # Settings of the build's mechanics: where the caches live and how they are checked, whether the
 # output folder is emptied first. None of them changes what a build writes.

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from deploy.site import build_site, read_pelican_settings
-from deploy.targets import PROJECT_ROOT
+from shared.targets import PROJECT_ROOT
 from sitebuild.cache import cache_root_for
 from sitebuild.identity import build_identity
 from tests.blogs import write_blog

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.targets import PROJECT_ROOT
+from shared.targets import PROJECT_ROOT
 from devstack.stack import DevStack
 from tests.blogs import write_blog
 from tests.build.test_identity import LINE_BREAKS_PLUGIN
