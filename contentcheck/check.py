@@ -226,9 +226,17 @@ def _with_template_lines(problems: list[BuildProblem], site: "Site") -> list[Bui
     return out
 
 
+# A notebook without metadata is usually one a post embeds, not a post of its own.
+_NOTEBOOK_HINT = ('a notebook is a post only with its metadata (a "name.nbdata" file beside it with "Title:" and '
+                  '"Date:" lines); one that posts embed with {% notebook %} belongs in NOTEBOOK_DIR (set it in '
+                  "pelicanconf.py to its folder), which is not read for posts")
+
+
 def _with_hint(problem: BuildProblem) -> BuildProblem:
     for found, hint in _READ_HINTS:
         if found in problem.message and problem.is_error:
+            if (problem.file or "").endswith(".ipynb") and "information about" in found:
+                hint = _NOTEBOOK_HINT
             message = f"Pelican cannot read this file, so it is not published: {problem.message}; {hint}"
             return BuildProblem(problem.file, problem.line, message, problem.level)
     return problem
@@ -379,11 +387,15 @@ def check_raw_syntax(site: Site) -> list[BuildProblem]:
     for document in site.documents:
         seen: dict[str, int] = defaultdict(int)
         for leftover in leftovers(document.html, math_on):
-            line = document.line_of(leftover.text, leftover.text[:12].rstrip("…"), occurrence=seen[leftover.text])
+            line = document.line_of(leftover.text, leftover.text[:40], leftover.text[:12], occurrence=seen[leftover.text])
             seen[leftover.text] += 1
             problems.append(_problem(document, line, (
-                f"{leftover.text} is shown to readers as written: {leftover.advice}"), "error" if leftover.known else "warning"))
+                f"{_shortened_syntax(leftover.text)} is shown to readers as written: {leftover.advice}"), "error" if leftover.known else "warning"))
     return problems
+
+
+def _shortened_syntax(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def check_dropped_pages(settings_file, settings: dict) -> list[BuildProblem]:

@@ -71,6 +71,5 @@ def leftovers(html: str, math_on: bool) -> list[Leftover]:
     return found
 
 
-def _one_line(text: str, limit: int = 60) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -28,7 +28,9 @@ def without(plugin: str) -> list[str]:
 def test_raw_plugin_syntax_is_an_error_naming_the_plugin_that_renders_it(checked):
     report = checked({"posts/old.md": post("old", (
         "Intro.\n\n{% img /images/a.png 100 %}\n\n{% youtube abc123 %}\n\nFootnote[ref]a note[/ref].\n\n"
-        "A loop {% for x in y %} left over.\n\n`{% img in code %}` stays code.\n"))})
+        "A loop {% for x in y %} left over.\n\n`{% img in code %}` stays code.\n\n"
+        "{% include_code a_long_file_name_for_the_example.py lang:python The first example %}\n\n"
+        "{% include_code a_long_file_name_for_the_example.py lang:python The second example %}\n"))})
     lines = shown(report)
     assert lines[:2] == [
         "content/posts/old.md:7: error: {% img /images/a.png 100 %} is shown to readers as written: a pelican-liquid-tags "
@@ -41,6 +43,16 @@ def test_raw_plugin_syntax_is_an_error_naming_the_plugin_that_renders_it(checked
     assert any(line.startswith("content/posts/old.md:11: error: [ref] is shown") and "pelican-simple-footnotes" in line for line in lines)
     assert any(line.startswith("content/posts/old.md:13: warning: {% for x in y %} is shown") for line in lines)
     assert not any("in code" in line for line in lines)
+    assert [line.split(": error: ")[0] for line in lines if "include_code" in line] == ["content/posts/old.md:17", "content/posts/old.md:19"]
+    assert "{% include_code a_long_file_name_for_the_example.py lang:py… is shown" in lines[-1]
+
+
+def test_a_notebook_without_metadata_is_an_error_saying_how_to_embed_it(checked):
+    notebook = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+    line = next(line for line in shown(checked({"downloads/notebooks/plot.ipynb": notebook})) if "plot.ipynb" in line)
+    assert line.endswith('a notebook is a post only with its metadata (a "name.nbdata" file beside it with "Title:" and '
+                         '"Date:" lines); one that posts embed with {% notebook %} belongs in NOTEBOOK_DIR (set it in '
+                         "pelicanconf.py to its folder), which is not read for posts")
 
 
 def test_tex_is_named_only_while_maths_is_off(checked):
