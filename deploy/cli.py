@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from plugins.popular_posts.options import SOURCE_SETTING
 from shared.aws import describe_error
 from shared.targets import PROJECT_ROOT, TargetError, Targets, resolve_targets
 
@@ -179,14 +180,13 @@ def _build(settings_file: str | Path, targets: Targets, output: Path) -> None:
 
     site_url = targets.site_url
     # publishconf.py derives FEED_DOMAIN and friends from the environment when it is read; the
-    # popular_posts plugin reads the counter table the environment names, as `make stats` does.
-    with patched_environ(
-        SITEURL=site_url,
-        COUNTER_TABLE=targets.table,
-        AWS_REGION=targets.region,
-        AWS_ENDPOINT_URL=targets.endpoint_url,
-    ):
-        report = check_site(settings_file, output, overrides={"SITEURL": site_url.rstrip("/")})
+    # popular_posts plugin is given the table publish registers pages in.
+    overrides = {
+        "SITEURL": site_url.rstrip("/"),
+        SOURCE_SETTING: {"table": targets.table, "region": targets.region, "endpoint_url": targets.endpoint_url},
+    }
+    with patched_environ(SITEURL=site_url):
+        report = check_site(settings_file, output, overrides=overrides)
     for line in report_lines(report.problems):  # errors first, then the warnings
         _say(line, file=sys.stderr)
     if not report.ok:

@@ -37,9 +37,15 @@ def read_options(settings: Mapping) -> dict:
     return merge_options(settings, "POPULAR_POSTS", DEFAULTS, _fault, log)
 
 
+# The setting a build is given the table in: {"table": ..., "region": ..., "endpoint_url": ...}
+# (publish passes its targets' table as an override); without it, the environment names it.
+SOURCE_SETTING = "COUNTER_SOURCE"
+
+
 @dataclass(frozen=True)
 class CounterSource:
-    """The counter table a build reads, named by the environment as for publish and stats."""
+    """The counter table a build reads: the one the settings name (publish passes it), else
+    the one the environment names, as for stats."""
 
     table: str
     region: str
@@ -48,6 +54,16 @@ class CounterSource:
     @property
     def where(self) -> str:
         return self.endpoint_url or f"AWS {self.region}"
+
+    @classmethod
+    def from_settings(cls, settings: Mapping, environ: Mapping[str, str] | None = None) -> CounterSource | None:
+        """The table :data:`SOURCE_SETTING` names; without that setting, the environment's."""
+        given = settings.get(SOURCE_SETTING)
+        if not given:
+            return cls.from_environ(environ)
+        if not given.get("table"):
+            return None
+        return cls(given["table"], given.get("region") or DEFAULT_REGION, given.get("endpoint_url") or None)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> CounterSource | None:

@@ -121,7 +121,7 @@ def configure(pelican) -> None:
     if not options["enabled"]:
         _build = None
         return
-    source = CounterSource.from_environ()
+    source = CounterSource.from_settings(pelican.settings)
     read = TableRead(source, options["timeout"]) if source is not None else None
     _build = PopularPosts(options, pelican.settings.get("SITEURL", "") or "", read)
 

@@ -279,6 +279,16 @@ def test_the_table_comes_from_the_environment_names_publish_and_stats_use():
     assert CounterSource.from_environ({"COUNTER_TABLE": "t"}) == CounterSource("t", DEFAULT_REGION)
 
 
+def test_a_table_given_in_the_settings_wins_over_the_environment():
+    """Publish passes the table it registers pages in as a settings override, not through the
+    environment; a hand build (no such setting) still reads the environment's."""
+    environ = {"COUNTER_TABLE": "from-env", "AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}
+    given = {"COUNTER_SOURCE": {"table": "from-publish", "region": "eu-west-1", "endpoint_url": None}}
+    assert CounterSource.from_settings(given, environ) == CounterSource("from-publish", "eu-west-1")
+    assert CounterSource.from_settings({}, environ) == CounterSource("from-env", DEFAULT_REGION, "http://127.0.0.1:5000")
+    assert CounterSource.from_settings({"COUNTER_SOURCE": {"table": None}}, environ) is None
+
+
 # -- least privilege: the deploy role reads what the build reads ------------------------------
 
 
