@@ -55,6 +55,13 @@
     if (overlay || isThisPage(status.changed)) location.reload();
   }
 
+  // A page opened or reloaded while the build is broken carries the current generation, so no
+  // event is news to it: the status it starts from says whether to show the problems now.
+  fetch("/_dev/status", { cache: "no-store" })
+    .then(function (response) { return response.json(); })
+    .then(function (status) { if (!status.ok && !overlay) showProblems(status.problems); })
+    .catch(function () { /* the event stream still reports the next build */ });
+
   var events = new EventSource("/_dev/events");
   events.addEventListener("build", function (message) { onBuild(JSON.parse(message.data)); });
 })();

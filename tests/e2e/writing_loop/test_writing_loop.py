@@ -72,6 +72,11 @@ def test_a_broken_post_names_its_file_and_reason_keeps_the_site_and_recovers(ser
         status, body = fetch(f"{served.url}{path}")
         assert status == 200, path
     assert "Delta before the mistake." in fetch(f"{served.url}/posts/delta/")[1]
+    # A page opened or reloaded while the build is broken shows the problem at once (the
+    # preview script reads /_dev/status as it starts; no build event is news to that page).
+    page.reload()
+    panel = page.wait_for_selector(".dev-build-error", timeout=5_000)
+    assert "'2024-31-12' is not a valid date" in panel.inner_text()
 
     blog.write("delta", "Delta, fixed.")
     page.wait_for_selector("text=Delta, fixed.", timeout=15_000)
