@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
+from deploy.content_tree import content_tree_problems
 from shared.targets import PROJECT_ROOT
 
 if TYPE_CHECKING:
@@ -116,9 +117,15 @@ def run_build(
             report.settings = settings
             report.output = Path(settings["OUTPUT_PATH"])
             collector.content_path = Path(settings["PATH"])
-            cache = use_build_cache(settings)
-            with plugin_receivers_released():
-                report.incremental = run_pelican(settings, cache)
+            tree_problems = content_tree_problems(collector.content_path)
+            for path, message in tree_problems:
+                # the entry itself, not where a link leads
+                shown = str(Path(display_path(Path(path).parent)) / Path(path).name)
+                collector.problems.append(BuildProblem(shown, None, message, "error", "content tree"))
+            if not tree_problems:  # a pipe would hang the build, a loop bury the report
+                cache = use_build_cache(settings)
+                with plugin_receivers_released():
+                    report.incremental = run_pelican(settings, cache)
         except Exception as error:  # noqa: BLE001 - Pelican raises many kinds; each becomes a problem
             collector.add_exception(error)
     report.problems = collector.problems
