@@ -2,8 +2,7 @@
 
 
 # Holds for an incremental build (sitebuild.incremental): the index is made from the pages on
-# disk, kept or
-# rendered, and its folder kept in step with the index by the plugin itself.
+# disk, kept or rendered, and its folder kept in step with the index by the plugin itself.
 INCREMENTAL_SAFE = True
 
 
