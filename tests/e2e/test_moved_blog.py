@@ -87,3 +87,34 @@ def test_copy_button_never_covers_code(moved_stack, context):
     button_box = button.bounding_box()
     first_line = block.locator("pre code span").first.bounding_box()
     assert button_box["y"] + button_box["height"] <= first_line["y"]
+
+
+# WCAG contrast of an element's text against the first opaque background behind it.
+CONTRAST = """
+element => {
+  const rgb = value => value.match(/[\\d.]+/g).map(Number);
+  const luminance = ([r, g, b]) => {
+    const [R, G, B] = [r, g, b].map(c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * R + 0.7152 * G + 0.0722 * B;
+  };
+  let node = element, background = null;
+  while (node && node.nodeType === 1) {
+    const colour = getComputedStyle(node).backgroundColor;
+    if (colour && rgb(colour).length === 3 || (rgb(colour)[3] ?? 0) > 0.9) { background = rgb(colour).slice(0, 3); break; }
+    node = node.parentElement;
+  }
+  background = background || [255, 255, 255];
+  const [a, b] = [luminance(rgb(getComputedStyle(element).color)), luminance(background)].sort((x, y) => y - x);
+  return (a + 0.05) / (b + 0.05);
+}
+"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_notebook_code_and_outputs_are_readable_in_both_colour_schemes(moved_stack, browser, scheme):
+    reader = browser.new_context(color_scheme=scheme)
+    page = open_page(reader, moved_stack.url + "/posts/fitting-a-line/")
+    for selector in (".notebook .output_area pre", ".notebook .highlight pre", ".notebook .text_cell_render p"):
+        ratio = page.locator(selector).first.evaluate(CONTRAST)
+        assert ratio >= 4.5, (scheme, selector, ratio)
+    reader.close()
