@@ -35,7 +35,15 @@ def add_markdown_extension(pelican) -> None:
     configs[EMBED] = {"notebook_dir": folder, "content_dir": settings["PATH"], "markdown": cell_markdown}
     markdown["extension_configs"] = configs
     settings["MARKDOWN"] = markdown
-    # The embedded notebooks are not posts of their own.
+    # A folder of notebooks for embedding holds no posts; one where a notebook has its metadata
+    # beside it (name.nbdata) holds notebook posts, as pelican-jupyter blogs keep them.
     notebook_dir = settings.get("NOTEBOOK_DIR") or "notebooks"
-    for excludes in ("ARTICLE_EXCLUDES", "PAGE_EXCLUDES"):
-        settings[excludes] = [*(settings.get(excludes) or []), notebook_dir]
+    if not has_sidecars(folder):
+        for excludes in ("ARTICLE_EXCLUDES", "PAGE_EXCLUDES"):
+            settings[excludes] = [*(settings.get(excludes) or []), notebook_dir]
+
+
+def has_sidecars(folder: str) -> bool:
+    from .reader import SIDECAR_SUFFIXES
+
+    return any(name.endswith(SIDECAR_SUFFIXES) for _, _, names in os.walk(folder) for name in names)

@@ -125,3 +125,17 @@ def test_a_second_build_writes_the_same_bytes(moved_site, tmp_path):
     second = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
     assert first.keys() == second.keys()
     assert [name for name in first if first[name] != second[name]] == []
+
+
+def test_notebook_posts_kept_in_the_notebooks_folder_are_published(tmp_path):
+    """pelican-jupyter blogs keep their notebook posts in notebooks/ with a .nbdata beside each."""
+    from tests.blogs import write_blog
+
+    notebook = {"cells": [{"cell_type": "markdown", "id": "a", "metadata": {}, "source": "Kept in notebooks/."}],
+                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    content = write_blog(tmp_path / "content", {
+        "notebooks/glue.ipynb": json.dumps(notebook),
+        "notebooks/glue.nbdata": "Title: Glue\nDate: 2026-05-01\nSlug: glue\n",
+    })
+    site = build_site("pelicanconf.py", tmp_path / "output", None, content)
+    assert "Kept in notebooks/." in (site / "posts/glue/index.html").read_text(encoding="utf-8")
