@@ -47,6 +47,14 @@ CASES = [
     ("talks/slides.pdf", b"", "application/pdf", SHORT),
     ("downloads/archive.unknownext", b"", "application/octet-stream", SHORT),
     ("LICENSE", b"", "application/octet-stream", SHORT),
+    # The search index (plugins/site_search): Pagefind names its chunks after their content; its
+    # engine and entry file keep their names across builds, so a reader revalidates them.
+    ("pagefind/index/en_1bc1eee.pf_index", b"", "application/octet-stream", IMMUTABLE),
+    ("pagefind/fragment/en_2a3b4c5d.pf_fragment", b"", "application/octet-stream", IMMUTABLE),
+    ("pagefind/pagefind.js", b"", "text/javascript; charset=utf-8", REVALIDATE),
+    ("pagefind/pagefind-entry.json", b"{}", "application/json; charset=utf-8", REVALIDATE),
+    ("pagefind/wasm.en.pagefind", b"", "application/octet-stream", REVALIDATE),
+    ("pagefind/index/notahash.pf_index", b"", "application/octet-stream", SHORT),
 ]
 
 
