@@ -133,7 +133,7 @@ stats: install
 	$(INVOKE) stats $(if $(PAGE),--page '$(PAGE)') $(STATS_ARGS)
 
 clean:
-	rm -rf output cache .pytest_cache .hypothesis test-artifacts bench/.work terraform/.build
+	rm -rf output .output.build-cache cache .pytest_cache .hypothesis test-artifacts bench/.work terraform/.build
 
 distclean: clean
 	rm -rf $(VENV) $(CHECKOV_VENV) $(AWSCLI_VENV) $(SCHEMA_DIR)/node_modules

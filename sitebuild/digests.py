@@ -49,6 +49,7 @@ class InputDigests:
         self.siteurl = siteurl
         # id -> (object, digest): the object is held so that its id is not reused in this build.
         self._contents: dict[tuple[int, str], tuple[Any, str]] = {}
+        self._collections: dict[tuple[int, str], tuple[Any, str]] = {}
 
     def value(self, value: Any, level: str = FULL) -> str:
         from markupsafe import Markup
@@ -67,10 +68,13 @@ class InputDigests:
             return f"page:{value.number}|{value.url}|{value.save_as}|{value.paginator.num_pages}|{value.paginator.count}{shown}"
         if isinstance(value, Paginator):
             return f"paginator:{value.num_pages}|{value.count}|{value.per_page}"
-        if isinstance(value, dict):
-            return "{" + ",".join(sorted(f"{self.value(k, LINK)}:{self.value(v, level)}" for k, v in value.items())) + "}"
-        if isinstance(value, (list, tuple)):
-            return _hash("[" + ",".join(self.value(item, level) for item in value) + "]")
+        if isinstance(value, (dict, list, tuple)):
+            # The site's lists (every post, every period) are read by most outputs: made once.
+            key = (id(value), level)
+            known = self._collections.get(key)
+            if known is None:
+                known = self._collections[key] = (value, self._collection(value, level))
+            return known[1]
         if isinstance(value, (set, frozenset)):
             return "set{" + ",".join(sorted(self.value(item, level) for item in value)) + "}"
         if isinstance(value, (datetime.date, datetime.time)):
@@ -79,14 +83,20 @@ class InputDigests:
             return "callable"  # code: in the build's identity
         return canonical(value)
 
+    def _collection(self, value, level: str) -> str:
+        if isinstance(value, dict):
+            return "{" + ",".join(sorted(f"{self.value(k, LINK)}:{self.value(v, level)}" for k, v in value.items())) + "}"
+        return _hash("[" + ",".join(self.value(item, level) for item in value) + "]")
+
     def content(self, item, level: str) -> str:
-        if level == ORDER:
-            return f"{item.source_path}|{item.url}"
         key = (id(item), level)
         known = self._contents.get(key)
         if known is not None:
             return known[1]
-        digest = _hash(self._full(item) if level == FULL else self._link(item))
+        if level == ORDER:
+            digest = f"{item.source_path}|{item.url}"
+        else:
+            digest = _hash(self._full(item) if level == FULL else self._link(item))
         self._contents[key] = (item, digest)
         return digest
 

@@ -278,13 +278,14 @@ def test_incremental_output_equals_a_full_build_on_the_fixture_blog(data):
         run_edits(fixture_site(Path(root)), data, steps=6)
 
 
+# Each step is two builds with every plugin (the search index included): ~2-5 s here.
 @pytest.mark.slow
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_incremental_output_equals_a_full_build_over_long_edit_sequences(data):
     with tempfile.TemporaryDirectory(prefix="incremental-long-") as root:
         make = generated_site if data.draw(st.booleans(), label="generated") else fixture_site
-        run_edits(make(Path(root)), data, steps=30)
+        run_edits(make(Path(root)), data, steps=20)
 
 
 def teardown_module(_module):
