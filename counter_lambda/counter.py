@@ -208,6 +208,10 @@ class _Known:
         with self._lock:
             self._pages.discard(page_key)
 
+    # The site item exists once this process has counted a hit: before that, a site write
+    # sent beside a page write that fails would leave a site item of zeros behind its undo.
+    site_exists = False
+
 
 _known_by_client: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _known_lock = threading.Lock()
@@ -433,7 +437,7 @@ def record_hit(
         if visitor is not None:
             hit.together({"new_visitor": lambda: hit.mark_client(visitor, agent, limits)}, results)
         count_site = lambda: hit.count_site(results["new_visitor"])  # noqa: E731
-        if known.has_page(page_key):
+        if known.has_page(page_key) and known.site_exists:
             hit.together({"page": hit.count_page, "site": count_site}, results)
         else:
             # alone: an unknown page must add nothing to the site
@@ -447,6 +451,7 @@ def record_hit(
         unavailable = _unavailable(error)
         unavailable.rolled_back = hit.rolled_back
         raise unavailable from error
+    known.site_exists = True
     site_views, unique_today = results["site"]
     return Counts(page_key, results["page"], site_views, unique_today)
 
