@@ -41,7 +41,7 @@ def as_published(local: dict) -> dict[str, RemoteObject]:
 
 
 def test_walk_local_keys_digests_and_headers(tmp_path):
-    local = site(tmp_path, {"posts/x/index.html": b"<p>x</p>", ".publish-state.json": b"{}"})
+    local = site(tmp_path, {"posts/x/index.html": b"<p>x</p>"})
 
     assert list(local) == ["posts/x/index.html"]
     entry = local["posts/x/index.html"]
