@@ -295,7 +295,9 @@ def _round_range(rounds: list[Round], stage: str, anchor: str) -> str:
 
 
 def _listed(items: list[str]) -> str:
-    return ", ".join(items[:4]) + (", …" if len(items) > 4 else "")
+    """The first few names, pages before the files that go with them (feeds, search chunks)."""
+    shown = sorted(items, key=lambda key: (not key.endswith(".html"), key))
+    return ", ".join(shown[:4]) + (", …" if len(shown) > 4 else "")
 
 
 def _extra_writes(run: Run, bucket: str, site_keys: set[str]) -> str:
