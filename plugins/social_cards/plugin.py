@@ -74,7 +74,9 @@ def attach_cards(generator) -> None:
     if _build is None or not _build.wanted:
         return
     for article in [*generator.articles, *generator.translations, *generator.drafts, *generator.drafts_translations]:
-        if not getattr(article, "image", None):
+        # A post the build does not write (a draft or a future post in a publish build, where
+        # DRAFT_SAVE_AS is empty) gets no card: its title must not be published as a picture.
+        if article.save_as and not getattr(article, "image", None):
             article.social_card = _build.card_for(article)
             # The card goes with the post's page: an incremental build deletes it with the post.
             note_output_files(article.save_as, [article.social_card])

@@ -10,6 +10,7 @@ from pathlib import Path
 from PIL import Image
 
 from deploy.site import build_site
+from sitebuild.cache import cache_root_for
 from tests.blogs import write_blog
 from tests.theme.conftest import SITEURL
 
@@ -70,22 +71,25 @@ def test_a_posts_own_image_wins_and_gets_no_card(tmp_path):
 
 def test_a_card_is_drawn_once_and_depends_only_on_its_title_and_date(tmp_path):
     content = blog(tmp_path)
-    cache = tmp_path / "cache"
-    first = share_tags(build(content, tmp_path / "first", cache) / "posts" / "ferry" / "index.html")["og:image"]
-    drawn = {path: path.stat().st_mtime_ns for path in (cache / "cards").iterdir()}
+    output = tmp_path / "output"
+    # The build keeps its caches beside the output, under its identity (sitebuild.cache).
+    cards = lambda: {p: p.stat().st_mtime_ns for p in cache_root_for(output).glob("*/content/cards/*.png")}  # noqa: E731
+    first = share_tags(build(content, output, tmp_path / "cache") / "posts" / "ferry" / "index.html")["og:image"]
+    drawn = cards()
+    assert drawn, "the card was drawn into the build's cache"
     post = content / "posts" / "ferry.md"
     post.write_text(post.read_text(encoding="utf-8") + "\nA sentence added later.\n", encoding="utf-8")
-    again = share_tags(build(content, tmp_path / "again", cache) / "posts" / "ferry" / "index.html")["og:image"]
+    again = share_tags(build(content, output, tmp_path / "cache") / "posts" / "ferry" / "index.html")["og:image"]
     assert again == first, "the same title and date give the same card, under the same name"
-    assert {path: path.stat().st_mtime_ns for path in (cache / "cards").iterdir()} == drawn
+    assert cards() == drawn, "a body edit draws no card"
     post.write_text(post.read_text(encoding="utf-8").replace("Title: The night", "Title: The last"), encoding="utf-8")
-    renamed = share_tags(build(content, tmp_path / "renamed", cache) / "posts" / "ferry" / "index.html")["og:image"]
+    renamed = share_tags(build(content, output, tmp_path / "cache") / "posts" / "ferry" / "index.html")["og:image"]
     assert renamed != first
 
 
 def test_a_build_without_an_absolute_siteurl_draws_no_card(tmp_path):
     output = build(blog(tmp_path), tmp_path / "output", tmp_path / "cache", siteurl="")
-    assert not (output / "images" / "cards").exists() and not (tmp_path / "cache" / "cards").exists()
+    assert not (output / "images" / "cards").exists() and not list(cache_root_for(output).glob("*/content/cards"))
     assert "og:image" not in share_tags(output / "posts" / "ferry" / "index.html")
 
 
