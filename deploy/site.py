@@ -168,6 +168,8 @@ def use_build_cache(settings: dict) -> "BuildCache":
         CHECK_MODIFIED_METHOD="md5",
         GZIP_CACHE=False,
         CACHE_PATH=str(cache.content_cache),
+        # Shared across outputs when the caller names it (tests building one site twice).
+        MEDIA_CACHE_PATH=settings.get("MEDIA_CACHE_PATH") or str(cache.media_cache),
     )
     return cache
 

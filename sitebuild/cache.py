@@ -22,6 +22,9 @@ from .identity import BuildIdentity
 log = logging.getLogger(__name__)
 
 IDENTITY_FILE = "identity.json"
+# Beside the identities' folders, kept across them: caches whose every entry is keyed by all of
+# its own inputs (a photo's variants, a share card), so no identity can be served another's.
+MEDIA_FOLDER = "media"
 
 
 def cache_root_for(output: Path) -> Path:
@@ -46,6 +49,12 @@ class BuildCache:
     def content_cache(self) -> Path:
         """Pelican's ``CACHE_PATH``."""
         return self.folder / "content"
+
+    @property
+    def media_cache(self) -> Path:
+        """Caches keyed by their own inputs (photos, share cards): a settings change that does
+        not touch an image keeps its variants instead of encoding every photo again."""
+        return self.root / MEDIA_FOLDER
 
     @property
     def is_warm(self) -> bool:
@@ -80,4 +89,4 @@ class BuildCache:
     def _folders(self) -> list[Path]:
         if not self.root.is_dir():
             return []
-        return [entry for entry in self.root.iterdir() if entry.is_dir()]
+        return [entry for entry in self.root.iterdir() if entry.is_dir() and entry.name != MEDIA_FOLDER]

@@ -34,7 +34,7 @@ from shared.targets import PROJECT_ROOT
 # Settings of the build's mechanics: where the caches live and how they are checked, whether the
 # output folder is emptied first. None of them changes what a build writes.
 MECHANICS_SETTINGS = frozenset({
-    "CACHE_PATH", "CACHE_CONTENT", "LOAD_CONTENT_CACHE", "CONTENT_CACHING_LAYER", "CHECK_MODIFIED_METHOD",
+    "CACHE_PATH", "MEDIA_CACHE_PATH", "CACHE_CONTENT", "LOAD_CONTENT_CACHE", "CONTENT_CACHING_LAYER", "CHECK_MODIFIED_METHOD",
     "GZIP_CACHE", "DELETE_OUTPUT_DIRECTORY", "OUTPUT_RETENTION", "WRITE_SELECTED",
 })
 # The project's packages that are not part of a build (every other one is: the build entry, the

@@ -40,7 +40,7 @@ DEFAULTS: dict[str, Any] = {
     # `make check` warns on an original heavier than this: it slows every build that sees it
     # first, and a repository of them grows fast.
     "max_original_bytes": 5 * 1024 * 1024,
-    # Under the build's CACHE_PATH: each variant is encoded once per source and settings.
+    # Under the build's MEDIA_CACHE_PATH (else CACHE_PATH): each variant is encoded once per source and settings.
     "cache_dir": "photos",
 }
 

@@ -30,7 +30,7 @@ class PhotoBuild:
         self.siteurl = (settings.get("SITEURL") or "").rstrip("/")
         self.content_path = Path(settings["PATH"])
         self.output_path = Path(settings["OUTPUT_PATH"])
-        cache_root = Path(settings.get("CACHE_PATH") or "cache")
+        cache_root = Path(settings.get("MEDIA_CACHE_PATH") or settings.get("CACHE_PATH") or "cache")
         self.cache = PhotoCache(cache_root / self.options["cache_dir"], self.options)
         self.originals: dict[str, str] = {}  # output path of an original -> its metadata-free copy
         self.variants: set[str] = set()  # output paths of the variants shown

@@ -22,7 +22,7 @@ DEFAULTS = {
     "enabled": True,
     "folder": "images/cards",  # under the output folder
     "font": "",  # a TrueType file for all the text; empty: DejaVu Sans, else the font Pillow ships
-    "cache_dir": "cards",  # under the build's CACHE_PATH
+    "cache_dir": "cards",  # under the build's MEDIA_CACHE_PATH (else CACHE_PATH)
 }
 
 
@@ -38,7 +38,7 @@ class CardBuild:
         # carry no og:image (the theme writes it only then), so such a build draws none.
         self.wanted = bool(self.options["enabled"]) and str(settings.get("SITEURL") or "").startswith(("https://", "http://"))
         self.output_path = Path(settings["OUTPUT_PATH"])
-        self.cache = Path(settings.get("CACHE_PATH") or "cache") / self.options["cache_dir"]
+        self.cache = Path(settings.get("MEDIA_CACHE_PATH") or settings.get("CACHE_PATH") or "cache") / self.options["cache_dir"]
         self.colours = theme_colours(Path(settings["THEME"]) / "static" / "css" / "main.css")
         self.cards: dict[str, Path] = {}  # output path -> cached PNG
         self.drawn = 0

@@ -63,7 +63,7 @@ def write_photo_blog(content: Path) -> Path:
 
 
 def build(content: Path, output: Path, cache: Path) -> Path:
-    return build_site("pelicanconf.py", output, {"CACHE_PATH": str(cache), "SITEURL": SITEURL}, content)
+    return build_site("pelicanconf.py", output, {"MEDIA_CACHE_PATH": str(cache), "SITEURL": SITEURL}, content)
 
 
 class Images(HTMLParser):
@@ -190,6 +190,7 @@ def test_a_second_build_encodes_nothing_and_writes_the_same_bytes(photo_site, tm
     root, output, _ = photo_site
     cache = root / "cache"
     before = {path: path.stat().st_mtime_ns for path in cache.rglob("*")}
+    assert before, "the first build encoded its variants into the cache"
     again = build(root / "content", tmp_path / "output", cache)
     assert {path: path.stat().st_mtime_ns for path in cache.rglob("*")} == before
     for image in sorted((output / "images").glob("*.*")):

@@ -73,7 +73,7 @@ def test_a_card_is_drawn_once_and_depends_only_on_its_title_and_date(tmp_path):
     content = blog(tmp_path)
     output = tmp_path / "output"
     # The build keeps its caches beside the output, under its identity (sitebuild.cache).
-    cards = lambda: {p: p.stat().st_mtime_ns for p in cache_root_for(output).glob("*/content/cards/*.png")}  # noqa: E731
+    cards = lambda: {p: p.stat().st_mtime_ns for p in (cache_root_for(output) / "media" / "cards").glob("*.png")}  # noqa: E731
     first = share_tags(build(content, output, tmp_path / "cache") / "posts" / "ferry" / "index.html")["og:image"]
     drawn = cards()
     assert drawn, "the card was drawn into the build's cache"
@@ -82,6 +82,9 @@ def test_a_card_is_drawn_once_and_depends_only_on_its_title_and_date(tmp_path):
     again = share_tags(build(content, output, tmp_path / "cache") / "posts" / "ferry" / "index.html")["og:image"]
     assert again == first, "the same title and date give the same card, under the same name"
     assert cards() == drawn, "a body edit draws no card"
+    # Another build identity (a setting the card does not show) keeps the cards drawn.
+    build_site("pelicanconf.py", output, {"SITEURL": SITEURL, "SITESUBTITLE": "Another line"}, content)
+    assert cards() == drawn, "a settings change the card does not show draws no card"
     post.write_text(post.read_text(encoding="utf-8").replace("Title: The night", "Title: The last"), encoding="utf-8")
     renamed = share_tags(build(content, output, tmp_path / "cache") / "posts" / "ferry" / "index.html")["og:image"]
     assert renamed != first
@@ -89,7 +92,7 @@ def test_a_card_is_drawn_once_and_depends_only_on_its_title_and_date(tmp_path):
 
 def test_a_build_without_an_absolute_siteurl_draws_no_card(tmp_path):
     output = build(blog(tmp_path), tmp_path / "output", tmp_path / "cache", siteurl="")
-    assert not (output / "images" / "cards").exists() and not list(cache_root_for(output).glob("*/content/cards"))
+    assert not (output / "images" / "cards").exists() and not (cache_root_for(output) / "media" / "cards").exists()
     assert "og:image" not in share_tags(output / "posts" / "ferry" / "index.html")
 
 
