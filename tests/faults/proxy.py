@@ -91,6 +91,13 @@ class FaultPlan:
         on: an ``UpdateItem`` answered after ``read_timeout`` is resent by botocore's retry,
         so its ``ADD`` to views lands twice (the double count counter.py documents). On a
         loaded machine moto itself can be that slow without any fault armed."""
+        return self._resent(read_timeout, lambda alias, name: name == "views")
+
+    def resent_uniques(self, read_timeout: float) -> dict[str, int]:
+        """The same for the day's unique visitors, which the site's write adds beside its view."""
+        return self._resent(read_timeout, lambda alias, name: alias == "#unique")
+
+    def _resent(self, read_timeout: float, counts) -> dict[str, int]:
         resent: dict[str, int] = {}
         with self.lock:
             late = [(seen, status) for seen, status, seconds in self.upstream if seconds > read_timeout]
@@ -101,7 +108,7 @@ class FaultPlan:
             names = request.get("ExpressionAttributeNames", {})
             words = request.get("UpdateExpression", "").replace(",", " ").split()
             for alias, value in zip(words, words[1:]):
-                if names.get(alias) == "views":
+                if alias in names and counts(alias, names[alias]):
                     amount = int(request["ExpressionAttributeValues"][value]["N"])
                     pk = request["Key"]["pk"]["S"]
                     resent[pk] = resent.get(pk, 0) + amount
